@@ -1,0 +1,1 @@
+"""The SQL that defines stedi's tables and quality checks, shipped as package data."""

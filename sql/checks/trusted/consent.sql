@@ -1,0 +1,80 @@
+-- consent: no trusted row belongs to a customer whose latest record lacks research consent,
+--   nor, under the `since-consent` policy, predates the customer's consent.
+-- grain: one offending trusted row
+-- key: table_name, row_key
+
+with customer_landing as (
+    select * from customer_landing
+),
+
+-- Each customer's current consent, worked out apart from customer_trusted.sql.
+current_state as (
+    select
+        normal_email(email) as email_key,
+        max({
+            updated: lastUpdateDate,
+            batch: _batch_id,
+            file: _source_file,
+            line: _line_number,
+            consent: shareWithResearchAsOfDate
+        }).consent as consented_at
+    from customer_landing
+    group by normal_email(email)
+),
+
+consenting as (
+    select * from current_state where consented_at is not null
+),
+
+serial_owners as (
+    select distinct
+        consenting.email_key,
+        customer_landing.serialNumber,
+        consenting.consented_at
+    from customer_landing
+    inner join consenting on normal_email(customer_landing.email) = consenting.email_key
+),
+
+leaked_customers as (
+    select 'customer_trusted' as table_name, email_key as row_key
+    from customer_trusted
+    where email_key not in (select email_key from consenting)
+),
+
+leaked_accelerometer as (
+    select 'accelerometer_trusted' as table_name, email_key || '@' || timestamp as row_key
+    from accelerometer_trusted
+    where not exists (
+        select 1 from consenting
+        where consenting.email_key = normal_email(accelerometer_trusted.user)
+            and (
+                getvariable('consent_policy') = 'customer'
+                or accelerometer_trusted.timestamp >= consenting.consented_at
+            )
+    )
+),
+
+leaked_step_trainer as (
+    select
+        'step_trainer_trusted' as table_name,
+        serialNumber || '@' || sensorReadingTime as row_key
+    from step_trainer_trusted
+    where not exists (
+        select 1 from serial_owners
+        where serial_owners.serialNumber = step_trainer_trusted.serialNumber
+            and (
+                getvariable('consent_policy') = 'customer'
+                or step_trainer_trusted.sensorReadingTime >= serial_owners.consented_at
+            )
+    )
+),
+
+final as (
+    select * from leaked_customers
+    union all
+    select * from leaked_accelerometer
+    union all
+    select * from leaked_step_trainer
+)
+
+select * from final

@@ -1,0 +1,51 @@
+-- step_trainer_landing: every step-trainer source record, typed, with its first problem.
+-- grain: one source record
+-- key: _source_file, _line_number
+-- invariant: reject_reason is null exactly for the rows that land; the rest go to quarantine.
+
+with source_records as (
+    select * from source_fields
+),
+
+typed as (
+    select
+        *,
+        as_bigint(field(fields, 'sensorreadingtime')) as sensorReadingTime,
+        as_text(field(fields, 'serialnumber')) as serialNumber,
+        as_bigint(field(fields, 'distancefromobject')) as distanceFromObject
+    from source_records
+),
+
+checked as (
+    select
+        *,
+        case when json_problem is null then first_problem([
+            {field: 'sensorReadingTime',
+             reason: field_problem(fields, 'sensorreadingtime', sensorReadingTime, true)},
+            {field: 'sensorReadingTime', reason: reading_time_problem(sensorReadingTime)},
+            {field: 'serialNumber',
+             reason: field_problem(fields, 'serialnumber', serialNumber, true)},
+            {field: 'distanceFromObject',
+             reason: field_problem(fields, 'distancefromobject', distanceFromObject, true)}
+        ]) end as problem
+    from typed
+),
+
+final as (
+    select
+        sensorReadingTime,
+        serialNumber,
+        distanceFromObject,
+        make_timestamptz(sensorReadingTime * 1000) as reading_at,
+        make_timestamptz(sensorReadingTime * 1000)::date as reading_date,
+        _source_file,
+        _line_number,
+        getvariable('batch_id') as _batch_id,
+        getvariable('ingested_at')::timestamptz as _ingested_at,
+        raw,
+        coalesce(json_problem, problem.reason) as reject_reason,
+        problem.field as reject_field
+    from checked
+)
+
+select * from final

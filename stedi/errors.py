@@ -1,0 +1,44 @@
+"""The errors stedi expects; each message says how to fix the problem.
+
+`cli.py` catches only `StediError` and exits with its `exit_code` (DESIGN.md).
+"""
+
+
+class StediError(Exception):
+    """An expected failure: one line for the user, exit code 1."""
+
+    exit_code = 1
+
+
+class SourceError(StediError):
+    """The source folder is missing, empty or not laid out as stedi expects."""
+
+
+class LakeError(StediError):
+    """The lake cannot be read or written, or is not in the state a command needs."""
+
+
+class QueryError(StediError):
+    """A query given to `stedi inspect` failed or would write."""
+
+
+class QualityCheckFailed(StediError):
+    """A quality check found offending rows; nothing was published."""
+
+    exit_code = 3
+
+    def __init__(self, failures):
+        self.failures = failures
+        first = failures[0]
+        msg = (
+            f"quality check {first.name!r} failed with {first.count} offending row(s)"
+            f"{f' (and {len(failures) - 1} more check(s))' if len(failures) > 1 else ''};"
+            f" nothing was published. Sample: {first.sample}"
+        )
+        super().__init__(msg)
+
+
+class LakeLocked(StediError):
+    """Another run holds the lake."""
+
+    exit_code = 4

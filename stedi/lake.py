@@ -1,0 +1,175 @@
+"""The lake: where each table lives, Delta reads and writes, and the lake's pseudonym key.
+
+Layout: `<lake>/<zone>/<table>/` Delta tables, and `<lake>/_system/` for the file manifest
+and the pseudonym key. A Delta write is one atomic commit: a reader or a crash sees a
+table's old version or its new one, never a mix.
+"""
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import DeltaError
+
+from stedi.errors import LakeError
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    zone: str
+    partition_by: tuple[str, ...] = ()
+
+
+TABLES = {
+    spec.name: spec
+    for spec in (
+        TableSpec("customer_landing", "landing"),
+        TableSpec("accelerometer_landing", "landing", ("reading_date",)),
+        TableSpec("step_trainer_landing", "landing", ("reading_date",)),
+        TableSpec("quarantine", "landing", ("dataset",)),
+        TableSpec("customer_trusted", "trusted"),
+        TableSpec("accelerometer_trusted", "trusted", ("reading_date",)),
+        TableSpec("step_trainer_trusted", "trusted", ("reading_date",)),
+        TableSpec("customer_curated", "curated"),
+        TableSpec("machine_learning_curated", "curated", ("reading_date",)),
+        TableSpec("landed_files", "_system"),
+    )
+}
+LANDING_READINGS = ("customer_landing", "accelerometer_landing", "step_trainer_landing")
+INPUTS_KEY = "stedi.inputs"
+KEY_ENV = "STEDI_PSEUDONYM_KEY"
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """A table's entry in the catalog."""
+
+    table: str
+    zone: str
+    rows: int
+    version: int
+    updated: datetime
+
+
+class Lake:
+    """A lake rooted at a local folder."""
+
+    def __init__(self, root: str | Path):
+        if str(root).startswith("s3://"):
+            msg = f"a lake on S3 is not supported yet: {root}; use a local folder"
+            raise LakeError(msg)
+        self.root = Path(root).absolute()
+
+    def uri(self, table: str) -> str:
+        return str(self.root / TABLES[table].zone / table)
+
+    def exists(self, table: str) -> bool:
+        return DeltaTable.is_deltatable(self.uri(table))
+
+    def open(self, table: str) -> DeltaTable:
+        try:
+            return DeltaTable(self.uri(table))
+        except DeltaError as err:
+            msg = f"cannot read table {table} in lake {self.root}: {err}"
+            raise LakeError(msg) from err
+
+    def version(self, table: str) -> int | None:
+        return self.open(table).version() if self.exists(table) else None
+
+    def inputs(self, table: str) -> str | None:
+        """The input fingerprint that the table's latest version was built from, if any."""
+        if not self.exists(table):
+            return None
+        return self.open(table).history(1)[0].get(INPUTS_KEY)
+
+    def info(self, table: str) -> TableInfo:
+        dt = self.open(table)
+        last = dt.history(1)[0]
+        updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=UTC)
+        return TableInfo(table, TABLES[table].zone, dt.count(), dt.version(), updated)
+
+    def write(
+        self,
+        table: str,
+        data: pa.RecordBatchReader | pa.Table,
+        *,
+        mode: str,
+        inputs: str | None = None,
+    ) -> int:
+        """Append to or replace `table` in one Delta commit; returns the new version.
+
+        `inputs` is recorded in the commit, so that a rebuild from the same inputs is skipped.
+        """
+        spec = TABLES[table]
+        metadata = {INPUTS_KEY: inputs} if inputs else None
+        try:
+            write_deltalake(
+                self.uri(table),
+                data,
+                mode=mode,
+                partition_by=list(spec.partition_by) or None,
+                schema_mode="overwrite" if mode == "overwrite" else "merge",
+                commit_properties=CommitProperties(custom_metadata=metadata),
+            )
+        except (DeltaError, OSError) as err:
+            msg = f"cannot write table {table} in lake {self.root}: {err}"
+            raise LakeError(msg) from err
+        return self.open(table).version()
+
+    def ensure_writable(self) -> None:
+        """Create the lake folder; raise `LakeError` when it cannot be written."""
+        try:
+            (self.root / "_system").mkdir(parents=True, exist_ok=True)
+            probe = self.root / "_system" / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as err:
+            msg = f"cannot write to lake {self.root}: {err.strerror or err}"
+            raise LakeError(msg) from err
+
+    def register(self, con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
+        """Make `tables` queryable in `con` by their catalog names.
+
+        Landing rows count only once their batch is in `landed_files`, the commit point of
+        `stedi land`: rows of a batch that crashed before its manifest commit stay invisible.
+        Returns the tables registered, `landed_files` included where landing needs it.
+        """
+        if any(t in LANDING_READINGS or t == "quarantine" for t in tables):
+            tables = ["landed_files", *(t for t in tables if t != "landed_files")]
+        for table in tables:
+            if not self.exists(table):
+                msg = f"table {table} not found in lake {self.root}: run `stedi land SOURCE` first"
+                raise LakeError(msg)
+            con.register(f"delta_{table}", self.open(table).to_pyarrow_dataset())
+            query = f"select * from delta_{table}"
+            if table in LANDING_READINGS:
+                query += " where _batch_id in (select batch_id from landed_files)"
+            elif table == "quarantine":
+                query += " where batch_id in (select batch_id from landed_files)"
+            con.execute(f"create or replace view {table} as {query}")
+        return tables
+
+    def tables(self) -> list[str]:
+        """The catalog names of the tables that exist in this lake, in catalog order."""
+        return [name for name in TABLES if self.exists(name)]
+
+    def pseudonym_key(self) -> bytes:
+        """The key of the customer_id hash: env STEDI_PSEUDONYM_KEY, else the lake's own.
+
+        The lake's key is made once, on first use, and kept in `_system/pseudonym_key`.
+        """
+        if os.environ.get(KEY_ENV):
+            return os.environ[KEY_ENV].encode()
+        path = self.root / "_system" / "pseudonym_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()

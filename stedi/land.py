@@ -1,0 +1,170 @@
+"""The landing zone: new source files validated into typed landing tables and quarantine.
+
+A `land` is one batch. Its rows are staged in DuckDB, reconciled against the source
+record counts, then appended to the landing tables and quarantine; the batch's rows in
+`landed_files` are written last and are its commit point.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+
+from stedi import checks, queries, source
+from stedi.lake import TABLES, Lake
+from stedi.source import DATASETS, SourceFile
+from stedi.zone import ARROW_BATCH_ROWS, TableResult
+
+LANDING_TABLES = {dataset: f"{dataset}_landing" for dataset in DATASETS}
+MANIFEST_SCHEMA = pa.schema(
+    [
+        ("dataset", pa.string()),
+        ("source_file", pa.string()),
+        ("size", pa.int64()),
+        ("modified_ns", pa.int64()),
+        ("sha256", pa.string()),
+        ("records", pa.int64()),
+        ("batch_id", pa.string()),
+        ("landed_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class DatasetResult:
+    """One dataset of a batch: files landed and skipped, rows landed and quarantined."""
+
+    dataset: str
+    files: int
+    skipped: int
+    landed: int
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class LandResult:
+    batch_id: str | None
+    datasets: list[DatasetResult]
+    ignored: list[str]
+    tables: list[TableResult]
+
+    @property
+    def quarantined(self) -> int:
+        return sum(d.quarantined for d in self.datasets)
+
+
+def land(
+    source_root, lake: Lake, *, progress: Callable[[str], None] | None = None
+) -> LandResult:
+    """Land the files under `source_root` that this lake has not landed yet.
+
+    A file counts as landed when a file of the same name and content (SHA-256) was; an
+    unchanged size and modification time spare re-reading it. Raises `SourceError` for a
+    missing or empty source and `LakeError` for a lake that cannot be written.
+    """
+    report = progress or (lambda _message: None)
+    found = source.discover(source_root)
+    lake.ensure_writable()
+    known = _known_files(lake)
+    batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    landed_at = datetime.now(UTC)
+    con = queries.connect(variables={"batch_id": batch_id, "ingested_at": landed_at})
+    manifest, skipped = [], {dataset: 0 for dataset in DATASETS}
+    for dataset in DATASETS:
+        con.execute(
+            "create or replace table raw_records"
+            " (_source_file varchar, _line_number bigint, raw varchar)"
+        )
+        for file in (f for f in found.files if f.dataset == dataset):
+            if (file.name, file.size, file.modified_ns) in known["stat"]:
+                skipped[dataset] += 1
+                continue
+            report(f"reading {file.name}")
+            data = source.read_bytes(file)
+            digest = source.content_hash(data)
+            if (file.name, digest) in known["content"]:
+                skipped[dataset] += 1
+                continue
+            records = source.records(file, data)
+            con.register("file_records", records)
+            con.execute("insert into raw_records select * from file_records")
+            con.unregister("file_records")
+            manifest.append(_manifest_row(file, digest, len(records), batch_id, landed_at))
+        report(f"validating {dataset} records")
+        con.execute(f"create or replace table source_fields as {queries.load('landing/source_fields')}")
+        con.execute(
+            f"create table staged_{dataset} as {queries.load(f'landing/{LANDING_TABLES[dataset]}')}"
+        )
+    if not manifest:
+        return LandResult(None, _dataset_results(con, manifest, skipped), found.ignored, [])
+    _stage(con, manifest)
+    report("checking the landing zone")
+    checks.enforce(checks.run(con, "landing"))
+    tables = _publish(con, lake, report)
+    return LandResult(batch_id, _dataset_results(con, manifest, skipped), found.ignored, tables)
+
+
+def _known_files(lake: Lake) -> dict[str, set]:
+    if not lake.exists("landed_files"):
+        return {"stat": set(), "content": set()}
+    files = lake.open("landed_files").to_pyarrow_dataset().to_table(
+        columns=["source_file", "size", "modified_ns", "sha256"]
+    )
+    rows = files.to_pylist()
+    return {
+        "stat": {(r["source_file"], r["size"], r["modified_ns"]) for r in rows},
+        "content": {(r["source_file"], r["sha256"]) for r in rows},
+    }
+
+
+def _manifest_row(file: SourceFile, digest: str, records: int, batch_id: str, at) -> dict:
+    return {
+        "dataset": file.dataset,
+        "source_file": file.name,
+        "size": file.size,
+        "modified_ns": file.modified_ns,
+        "sha256": digest,
+        "records": records,
+        "batch_id": batch_id,
+        "landed_at": at,
+    }
+
+
+def _stage(con: duckdb.DuckDBPyConnection, manifest: list[dict]) -> None:
+    """Name the staged batch as the checks expect: landing tables, quarantine, landed_files."""
+    for dataset, table in LANDING_TABLES.items():
+        con.execute(
+            f"create view {table} as select * exclude (raw, reject_reason, reject_field)"
+            f" from staged_{dataset} where reject_reason is null"
+        )
+    con.execute(f"create table quarantine as {queries.load('landing/quarantine')}")
+    batch = pa.Table.from_pylist(manifest, schema=MANIFEST_SCHEMA)
+    con.execute("create table landed_files as select * from batch")
+
+
+def _publish(con, lake: Lake, report) -> list[TableResult]:
+    """Append the staged batch to the lake, `landed_files` last: the batch's commit point."""
+    results = []
+    for table in [*LANDING_TABLES.values(), "quarantine", "landed_files"]:
+        [(rows,)] = con.table(table).count("*").fetchall()
+        if rows or not lake.exists(table):
+            report(f"publishing {table}")
+            reader = con.table(table).to_arrow_reader(ARROW_BATCH_ROWS)
+            version = lake.write(table, reader, mode="append")
+            results.append(TableResult(table, TABLES[table].zone, rows, version, True))
+    return results
+
+
+def _dataset_results(con, manifest: list[dict], skipped: dict[str, int]) -> list[DatasetResult]:
+    results = []
+    for dataset in DATASETS:
+        [(landed, quarantined)] = con.sql(
+            f"select count(*) filter (where reject_reason is null),"
+            f" count(*) filter (where reject_reason is not null) from staged_{dataset}"
+        ).fetchall()
+        files = sum(1 for row in manifest if row["dataset"] == dataset)
+        results.append(DatasetResult(dataset, files, skipped[dataset], landed, quarantined))
+    return results

@@ -1,0 +1,33 @@
+"""The SQL files shipped in `sql/` and the DuckDB connection they run on."""
+
+import tempfile
+from importlib import resources
+
+import duckdb
+
+SQL_PACKAGE = "stedi.sql"
+
+
+def load(name: str) -> str:
+    """Return the text of `sql/<name>.sql`, e.g. `load("trusted/customer_trusted")`."""
+    return resources.files(SQL_PACKAGE).joinpath(f"{name}.sql").read_text(encoding="utf-8")
+
+
+def names(folder: str) -> list[str]:
+    """Every SQL file in `sql/<folder>/`, as names `load` takes, sorted."""
+    files = resources.files(SQL_PACKAGE).joinpath(folder).iterdir()
+    return sorted(f"{folder}/{f.name[:-4]}" for f in files if f.name.endswith(".sql"))
+
+
+def connect(*, variables: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that works in UTC, spills to a temp folder and knows stedi's macros.
+
+    `variables` become SQL variables, read in `sql/` with `getvariable('name')`.
+    """
+    con = duckdb.connect(":memory:")
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set temp_directory = ?", [tempfile.gettempdir() + "/stedi-duckdb"])
+    con.execute(load("macros"))
+    for name, value in (variables or {}).items():
+        con.execute(f"set variable {name} = ?", [value])
+    return con
