@@ -98,13 +98,19 @@ def land(
         con.execute(
             f"create table staged_{dataset} as {queries.load(f'landing/{LANDING_TABLES[dataset]}')}"
         )
-    if not manifest:
-        return LandResult(None, _dataset_results(con, manifest, skipped), found.ignored, [])
-    _stage(con, manifest)
-    report("checking the landing zone")
-    checks.enforce(checks.run(con, "landing"))
-    tables = _publish(con, lake, report)
-    return LandResult(batch_id, _dataset_results(con, manifest, skipped), found.ignored, tables)
+    datasets = _dataset_results(con, manifest, skipped)
+    published = set()
+    if manifest:
+        _stage(con, manifest)
+        report("checking the landing zone")
+        checks.enforce(checks.run(con, "landing"))
+        published = _publish(con, lake, report)
+    return LandResult(
+        batch_id if manifest else None,
+        datasets,
+        found.ignored,
+        _table_results(lake, datasets, published),
+    )
 
 
 def _known_files(lake: Lake) -> dict[str, set]:
@@ -145,16 +151,35 @@ def _stage(con: duckdb.DuckDBPyConnection, manifest: list[dict]) -> None:
     con.execute("create table landed_files as select * from batch")
 
 
-def _publish(con, lake: Lake, report) -> list[TableResult]:
+def _publish(con, lake: Lake, report) -> set[str]:
     """Append the staged batch to the lake, `landed_files` last: the batch's commit point."""
-    results = []
+    published = set()
     for table in [*LANDING_TABLES.values(), "quarantine", "landed_files"]:
         [(rows,)] = con.table(table).count("*").fetchall()
         if rows or not lake.exists(table):
             report(f"publishing {table}")
-            reader = con.table(table).to_arrow_reader(ARROW_BATCH_ROWS)
-            version = lake.write(table, reader, mode="append")
-            results.append(TableResult(table, TABLES[table].zone, rows, version, True))
+            lake.write(table, con.table(table).to_arrow_reader(ARROW_BATCH_ROWS), mode="append")
+            published.add(table)
+    return published
+
+
+def _table_results(
+    lake: Lake, datasets: list[DatasetResult], published: set[str]
+) -> list[TableResult]:
+    quarantined = {LANDING_TABLES[d.dataset]: d.quarantined for d in datasets}
+    results = []
+    for table in [*LANDING_TABLES.values(), "quarantine"]:
+        info = lake.info(table)
+        results.append(
+            TableResult(
+                table,
+                info.zone,
+                info.rows,
+                info.version,
+                table in published,
+                quarantined.get(table, sum(quarantined.values())),
+            )
+        )
     return results
 
 

@@ -1,0 +1,199 @@
+"""The `stedi` command line: parse options, call one library function, show the result."""
+
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stedi import catalog, curate, generator, land, pipeline, trust
+from stedi.errors import StediError
+from stedi.lake import Lake
+from stedi.render import Reporter
+
+app = typer.Typer(
+    help="stedi: a single-node lakehouse for STEDI Step Trainer data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+class Consent(StrEnum):
+    customer = "customer"
+    since_consent = "since-consent"
+
+
+class MlJoin(StrEnum):
+    customer = "customer"
+    timestamp = "timestamp"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+LakeOption = Annotated[
+    str, typer.Option("--lake", envvar="STEDI_LAKE", help="Lake folder.", show_default=True)
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+LogFormatOption = Annotated[
+    LogFormat, typer.Option("--log-format", help="text, or json: one JSON event per line.")
+]
+ConsentOption = Annotated[
+    Consent,
+    typer.Option(help="customer: all readings of consenting customers; since-consent: "
+                 "only readings at or after their consent date."),
+]
+MlJoinOption = Annotated[
+    MlJoin,
+    typer.Option(help="customer: pair a customer's own readings; timestamp: pair by time "
+                 "alone, as the course rubric did (warns)."),
+]
+SourceArgument = Annotated[Path, typer.Argument(help="Folder with customer/, accelerometer/, "
+                                                "step_trainer/ JSON-lines files.")]
+
+
+@contextmanager
+def reporting(quiet: bool, log_format: LogFormat, message: str):
+    """A reporter for the command; a `StediError` becomes one line on stderr and its exit code."""
+    reporter = Reporter(quiet=quiet, log_format=log_format.value)
+    try:
+        with reporter.working(message):
+            yield reporter
+    except StediError as err:
+        reporter.error(str(err), err.exit_code)
+        raise typer.Exit(err.exit_code) from None
+
+
+@app.command("land")
+def land_command(
+    source: SourceArgument,
+    lake: LakeOption = "./lake",
+    quiet: QuietOption = False,
+    log_format: LogFormatOption = LogFormat.text,
+):
+    """Land new source files into the landing tables; bad records go to quarantine.
+
+    Example: stedi land ../shared/data/stedi --lake ./lake
+    """
+    with reporting(quiet, log_format, "landing") as out:
+        result = land.land(source, Lake(lake), progress=out.progress)
+        out.summary(result.tables, land_notes(result))
+
+
+@app.command("trust")
+def trust_command(
+    lake: LakeOption = "./lake",
+    consent: ConsentOption = Consent.customer,
+    quiet: QuietOption = False,
+    log_format: LogFormatOption = LogFormat.text,
+):
+    """Rebuild the trusted zone from landing: consenting customers and their readings.
+
+    Example: stedi trust --lake ./lake --consent since-consent
+    """
+    with reporting(quiet, log_format, "building the trusted zone") as out:
+        result = trust.trust(Lake(lake), consent=consent.value, progress=out.progress)
+        out.summary(result.tables, [])
+
+
+@app.command("curate")
+def curate_command(
+    lake: LakeOption = "./lake",
+    consent: ConsentOption = Consent.customer,
+    ml_join: MlJoinOption = MlJoin.customer,
+    quiet: QuietOption = False,
+    log_format: LogFormatOption = LogFormat.text,
+):
+    """Rebuild the curated zone from trusted: pseudonymised customers and ML pairs.
+
+    Example: stedi curate --lake ./lake --ml-join customer
+    """
+    with reporting(quiet, log_format, "building the curated zone") as out:
+        result = curate.curate(
+            Lake(lake), consent=consent.value, ml_join=ml_join.value, progress=out.progress
+        )
+        for warning in result.warnings:
+            out.warn(warning)
+        out.summary(result.tables, [])
+
+
+@app.command("run")
+def run_command(
+    source: SourceArgument = Path("sample_data"),
+    lake: LakeOption = "./lake",
+    consent: ConsentOption = Consent.customer,
+    ml_join: MlJoinOption = MlJoin.customer,
+    quiet: QuietOption = False,
+    log_format: LogFormatOption = LogFormat.text,
+):
+    """The main job: land new files from SOURCE, then rebuild trusted and curated.
+
+    Example: stedi run ../shared/data/stedi --lake ./lake
+    """
+    with reporting(quiet, log_format, "running") as out:
+        result = pipeline.run(
+            source, Lake(lake), consent=consent.value, ml_join=ml_join.value,
+            progress=out.progress,
+        )
+        for warning in result.warnings:
+            out.warn(warning)
+        tables = [*result.land.tables, *result.trusted.tables, *result.curated.tables]
+        out.summary(tables, land_notes(result.land))
+
+
+@app.command("inspect")
+def inspect_command(
+    sql: Annotated[str | None, typer.Argument(help="A read-only SQL query over the tables.")] = None,
+    lake: LakeOption = "./lake",
+    format: Annotated[Format, typer.Option("--format", "-f", help="Result format.")] = Format.table,
+):
+    """Show the catalog, or answer a read-only SQL query over the lake's tables.
+
+    Example: stedi inspect "select count(*) from machine_learning_curated"
+    """
+    with reporting(False, LogFormat.text, "reading the lake") as out:
+        if sql is None:
+            out.catalog(catalog.catalog(Lake(lake)))
+        else:
+            out.result(catalog.query(Lake(lake), sql), format.value)
+
+
+@app.command("generate")
+def generate_command(
+    out_dir: Annotated[Path, typer.Argument(metavar="OUT", help="Folder to write into.")],
+    customers: Annotated[int, typer.Option(min=1, help="Number of customers.")] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 0,
+    defect_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of lines replaced by a defect.")
+    ] = 0.001,
+):
+    """Write a synthetic landing dataset shaped like the real STEDI feeds.
+
+    Example: stedi generate sample_data --seed 7
+    """
+    with reporting(False, LogFormat.text, "generating") as out:
+        result = generator.generate(
+            out_dir, customers=customers, seed=seed, defect_rate=defect_rate
+        )
+        counts = ", ".join(f"{n:,} {dataset}" for dataset, n in result.lines.items())
+        out.out.print(f"wrote {counts} lines ({result.defects} defective) to {out_dir}")
+
+
+def land_notes(result: land.LandResult) -> list[str]:
+    notes = [
+        f"{d.dataset}: {d.files} file(s) landed, {d.skipped} already landed,"
+        f" {d.landed:,} record(s) landed, {d.quarantined:,} quarantined"
+        for d in result.datasets
+    ]
+    notes += [f"ignored (not JSON lines): {name}" for name in result.ignored]
+    return notes

@@ -1,0 +1,104 @@
+"""Everything stedi shows: progress and warnings on stderr, results on stdout.
+
+With `log_format="json"` every event is one JSON object on a line of stderr, for cron and
+log shippers; `quiet` shows nothing but errors.
+"""
+
+import csv
+import json
+import sys
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pyarrow as pa
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from stedi.lake import TableInfo
+from stedi.zone import TableResult
+
+
+class Reporter:
+    def __init__(self, *, quiet: bool = False, log_format: str = "text"):
+        self.quiet = quiet
+        self.json = log_format == "json"
+        self.err = Console(stderr=True)
+        # Piped output is for logs and files: wide enough that no table cell is cut.
+        self.out = Console(width=None if sys.stdout.isatty() else 160)
+        self._status = None
+
+    @contextmanager
+    def working(self, message: str):
+        """Show a spinner while a command works; `progress` updates its message."""
+        if self.quiet or self.json or not self.err.is_terminal:
+            yield
+            return
+        with self.err.status(message) as status:
+            self._status = status
+            yield
+        self._status = None
+
+    def progress(self, message: str) -> None:
+        if self.json:
+            self._event("progress", message=message)
+        elif self._status is not None:
+            self._status.update(message)
+
+    def warn(self, message: str) -> None:
+        if self.json:
+            self._event("warning", message=message)
+        elif not self.quiet:
+            self.err.print(f"[yellow]warning:[/] {message}", highlight=False)
+
+    def error(self, message: str, exit_code: int) -> None:
+        if self.json:
+            self._event("error", message=message, exit_code=exit_code)
+        else:
+            self.err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+    def summary(self, tables: list[TableResult], notes: list[str]) -> None:
+        """The tables a command touched: zone, table, rows, quarantined, version, status."""
+        if self.json:
+            self._event("summary", tables=[t.__dict__ for t in tables], notes=notes)
+            return
+        if self.quiet:
+            return
+        table = Table(
+            "zone", "table", "rows", "quarantined", "version", "status", box=box.SIMPLE_HEAD
+        )
+        table.columns[1].no_wrap = True
+        for t in tables:
+            quarantined = f"{t.quarantined:,}" if t.zone == "landing" else ""
+            status = "published" if t.published else "unchanged"
+            table.add_row(t.zone, t.table, f"{t.rows:,}", quarantined, str(t.version), status)
+        self.out.print(table)
+        for note in notes:
+            self.out.print(note, highlight=False, soft_wrap=True)
+
+    def catalog(self, tables: list[TableInfo]) -> None:
+        table = Table("table", "zone", "rows", "version", "updated", box=box.SIMPLE_HEAD)
+        table.columns[0].no_wrap = True
+        for t in tables:
+            updated = f"{t.updated:%Y-%m-%dT%H:%M:%SZ}"
+            table.add_row(t.table, t.zone, f"{t.rows:,}", str(t.version), updated)
+        self.out.print(table)
+
+    def result(self, data: pa.Table, fmt: str) -> None:
+        """A query result on stdout as a table, CSV or JSON."""
+        rows = data.to_pylist()
+        if fmt == "csv":
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(data.column_names)
+            writer.writerows([row[c] for c in data.column_names] for row in rows)
+        elif fmt == "json":
+            sys.stdout.write(json.dumps(rows, default=str, indent=2) + "\n")
+        else:
+            table = Table(*data.column_names, box=box.SIMPLE_HEAD)
+            for row in rows:
+                table.add_row(*("NULL" if v is None else str(v) for v in row.values()))
+            self.out.print(table)
+
+    def _event(self, event: str, **fields) -> None:
+        record = {"time": datetime.now(UTC).isoformat(), "event": event, **fields}
+        sys.stderr.write(json.dumps(record, default=str) + "\n")
