@@ -144,8 +144,7 @@ class Lake:
             tables = ["landed_files", *(t for t in tables if t != "landed_files")]
         for table in tables:
             if not self.exists(table):
-                msg = f"table {table} not found in lake {self.root}: run `stedi land SOURCE` first"
-                raise LakeError(msg)
+                raise LakeError(self._missing(table))
             con.register(f"delta_{table}", self.open(table).to_pyarrow_dataset())
             query = f"select * from delta_{table}"
             if table in LANDING_READINGS:
@@ -154,6 +153,11 @@ class Lake:
                 query += " where batch_id in (select batch_id from landed_files)"
             con.execute(f"create or replace view {table} as {query}")
         return tables
+
+    def _missing(self, table: str) -> str:
+        zone = TABLES[table].zone
+        command = {"trusted": "stedi trust", "curated": "stedi curate"}.get(zone, "stedi land SOURCE")
+        return f"no {table} table in lake {self.root}: run `{command} --lake {self.root}` first"
 
     def tables(self) -> list[str]:
         """The catalog names of the tables that exist in this lake, in catalog order."""

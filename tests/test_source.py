@@ -1,0 +1,69 @@
+import gzip
+
+import pytest
+
+from stedi import source
+from stedi.errors import SourceError
+
+
+def test_discover_finds_each_dataset_at_any_depth_and_lists_other_files(tmp_path):
+    (tmp_path / "customer" / "landing" / "2022").mkdir(parents=True)
+    (tmp_path / "customer" / "landing" / "2022" / "a.json").write_text("{}\n")
+    (tmp_path / "accelerometer").mkdir()
+    (tmp_path / "accelerometer" / "b.jsonl").write_text("{}\n")
+    (tmp_path / "accelerometer" / "c.json.gz").write_bytes(gzip.compress(b"{}\n"))
+    (tmp_path / "accelerometer" / "README.md").write_text("notes")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "d.json").write_text("{}\n")
+
+    found = source.discover(tmp_path)
+
+    assert [(f.dataset, f.name) for f in found.files] == [
+        ("customer", "customer/landing/2022/a.json"),
+        ("accelerometer", "accelerometer/b.jsonl"),
+        ("accelerometer", "accelerometer/c.json.gz"),
+    ]
+    assert found.ignored == ["accelerometer/README.md"]
+
+
+def test_discover_rejects_a_missing_folder(tmp_path):
+    with pytest.raises(SourceError, match="source folder not found: .*nowhere"):
+        source.discover(tmp_path / "nowhere")
+
+
+def test_discover_rejects_a_folder_without_datasets(tmp_path):
+    (tmp_path / "misc").mkdir()
+    with pytest.raises(SourceError, match="no customer/, accelerometer/ or step_trainer/ folder"):
+        source.discover(tmp_path)
+
+
+def test_discover_rejects_dataset_folders_without_json_files(tmp_path):
+    (tmp_path / "customer").mkdir()
+    with pytest.raises(SourceError, match="no JSON-lines files"):
+        source.discover(tmp_path)
+
+
+def test_records_number_lines_and_strip_crlf_bom_and_blank_lines(tmp_path):
+    path = tmp_path / "customer" / "a.json.gz"
+    path.parent.mkdir()
+    path.write_bytes(gzip.compress("\ufeff{\"a\": 1}\r\n\r\n  \n{\"a\": 2}\r\n{\"a\": 3}".encode()))
+    [file] = source.discover(tmp_path).files
+
+    table = source.records(file, source.read_bytes(file))
+
+    assert table.to_pylist() == [
+        {"_source_file": "customer/a.json.gz", "_line_number": 1, "raw": '{"a": 1}'},
+        {"_source_file": "customer/a.json.gz", "_line_number": 4, "raw": '{"a": 2}'},
+        {"_source_file": "customer/a.json.gz", "_line_number": 5, "raw": '{"a": 3}'},
+    ]
+
+
+def test_records_replace_invalid_utf8_so_the_line_is_kept(tmp_path):
+    path = tmp_path / "customer" / "a.json"
+    path.parent.mkdir()
+    path.write_bytes(b'{"email": "caf\xff@x.com"}\n')
+    [file] = source.discover(tmp_path).files
+
+    assert source.records(file, source.read_bytes(file))["raw"].to_pylist() == [
+        '{"email": "caf\ufffd@x.com"}'
+    ]
