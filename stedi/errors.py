@@ -29,11 +29,10 @@ class QualityCheckFailed(StediError):
 
     def __init__(self, failures):
         self.failures = failures
-        first = failures[0]
+        failed = ", ".join(f"{f.name} ({f.count} offending rows)" for f in failures)
         msg = (
-            f"quality check {first.name!r} failed with {first.count} offending row(s)"
-            f"{f' (and {len(failures) - 1} more check(s))' if len(failures) > 1 else ''};"
-            f" nothing was published. Sample: {first.sample}"
+            f"quality check failed, nothing was published: {failed};"
+            f" first rows of {failures[0].name}: {failures[0].sample}"
         )
         super().__init__(msg)
 

@@ -1,6 +1,6 @@
 -- quarantine: every rejected source record of this batch, with the reason it was rejected.
 -- grain: one rejected source record
--- key: _source_file, _line_number
+-- key: batch_id, source_file, line_number
 -- invariant: together with the landing tables, holds every source record exactly once.
 
 with customer as (

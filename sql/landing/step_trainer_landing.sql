@@ -1,6 +1,6 @@
 -- step_trainer_landing: every step-trainer source record, typed, with its first problem.
 -- grain: one source record
--- key: _source_file, _line_number
+-- key: _batch_id, _source_file, _line_number
 -- invariant: reject_reason is null exactly for the rows that land; the rest go to quarantine.
 
 with source_records as (

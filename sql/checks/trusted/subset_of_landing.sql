@@ -12,7 +12,7 @@ with customer_orphans as (
         and l._batch_id = t._batch_id
         and l.email = t.email
         and l.lastUpdateDate = t.lastUpdateDate
-        and l.shareWithResearchAsOfDate = t.shareWithResearchAsOfDate
+        and l.shareWithResearchAsOfDate is not distinct from t.shareWithResearchAsOfDate
     where l._source_file is null
 ),
 

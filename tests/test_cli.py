@@ -1,0 +1,177 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import accel, customer, step, write_source
+from stedi import queries
+from stedi.cli import app
+from stedi.lake import Lake
+
+T = 1655564444000
+runner = CliRunner()
+
+
+@pytest.fixture
+def source(tmp_path):
+    return write_source(tmp_path / "src", {
+        "customer/c.json": [customer("ann@x.com", T, consent=T), customer("bo@x.com", T)],
+        "accelerometer/a.json": [accel("ann@x.com", T), accel("bo@x.com", T), "oops"],
+        "step_trainer/s.json": [step("s-1", T)],
+        "step_trainer/README.md": ["notes"],
+    })
+
+
+@pytest.mark.parametrize("command", ["land", "trust", "curate", "run", "inspect", "generate"])
+def test_every_command_has_help_with_an_example(command):
+    result = runner.invoke(app, [command, "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert f"Example: stedi {command}" in result.output
+
+
+def test_run_prints_a_summary_and_exits_0(source, tmp_path):
+    result = runner.invoke(app, ["run", str(source), "--lake", str(tmp_path / "lake")])
+
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.splitlines()]
+    assert ["landing", "accelerometer_landing", "2", "1", "0", "published"] in lines
+    assert ["landing", "quarantine", "1", "1", "0", "published"] in lines
+    assert ["trusted", "customer_trusted", "1", "0", "published"] in lines
+    assert ["curated", "machine_learning_curated", "1", "0", "published"] in lines
+    assert "ignored (not JSON lines): step_trainer/README.md" in result.output
+    assert ("accelerometer: 1 file(s) landed, 0 already landed, 2 record(s) landed,"
+            " 1 quarantined") in result.output
+
+
+def test_quiet_prints_nothing_on_success(source, tmp_path):
+    result = runner.invoke(app, ["run", str(source), "--lake", str(tmp_path / "lake"), "--quiet"])
+
+    assert result.exit_code == 0
+    assert result.output == ""
+
+
+def test_json_log_format_writes_one_json_event_per_line(source, tmp_path):
+    result = runner.invoke(
+        app, ["run", str(source), "--lake", str(tmp_path / "lake"), "--log-format", "json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert {e["event"] for e in events} == {"progress", "summary"}
+    [summary] = [e for e in events if e["event"] == "summary"]
+    assert {t["table"]: t["rows"] for t in summary["tables"]}["customer_curated"] == 1
+    assert result.stdout == ""
+
+
+def test_a_missing_source_is_one_line_and_exit_1(tmp_path):
+    result = runner.invoke(app, ["run", str(tmp_path / "nowhere"), "--lake", str(tmp_path / "l")])
+
+    assert result.exit_code == 1
+    assert result.output == f"error: source folder not found: {tmp_path / 'nowhere'}\n"
+
+
+def test_an_unwritable_lake_is_one_line_and_exit_1(source, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+
+    result = runner.invoke(app, ["land", str(source), "--lake", str(blocker / "lake")])
+
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: cannot write to lake {blocker / 'lake'}: ")
+    assert result.output.count("\n") == 1
+
+
+def test_bad_sql_is_one_line_and_exit_1(source, tmp_path):
+    lake = str(tmp_path / "lake")
+    runner.invoke(app, ["run", str(source), "--lake", lake])
+
+    result = runner.invoke(app, ["inspect", "--lake", lake, "select nope from customer_trusted"])
+
+    assert result.exit_code == 1
+    assert result.output.startswith('error: Binder Error: Referenced column "nope" not found')
+    assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("sql", [
+    "copy customer_trusted to 'out.csv'",
+    "create table t as select 1",
+    "drop view customer_trusted",
+    "attach 'x.db'",
+])
+def test_inspect_refuses_statements_that_write(source, tmp_path, sql):
+    lake = str(tmp_path / "lake")
+    runner.invoke(app, ["run", str(source), "--lake", lake])
+
+    result = runner.invoke(app, ["inspect", "--lake", lake, sql])
+
+    assert result.exit_code == 1
+    assert result.output.startswith("error: stedi inspect is read-only: ")
+
+
+def test_inspect_cannot_read_files_beside_the_lake(source, tmp_path):
+    lake = str(tmp_path / "lake")
+    runner.invoke(app, ["run", str(source), "--lake", lake])
+
+    result = runner.invoke(app, ["inspect", "--lake", lake, "select * from read_text('/etc/hostname')"])
+
+    assert result.exit_code == 1
+    assert "file system operations are disabled" in result.output
+
+
+def test_inspect_lists_the_catalog_and_answers_json(source, tmp_path):
+    lake = str(tmp_path / "lake")
+    runner.invoke(app, ["run", str(source), "--lake", lake])
+
+    catalog = runner.invoke(app, ["inspect", "--lake", lake])
+    answer = runner.invoke(app, ["inspect", "--lake", lake, "-f", "json",
+                                 "select reason, line_number from quarantine"])
+
+    assert catalog.exit_code == 0, catalog.output
+    names = [line.split()[0] for line in catalog.output.splitlines()[3:] if line.strip()]
+    assert names == ["customer_landing", "accelerometer_landing", "step_trainer_landing",
+                     "quarantine", "customer_trusted", "accelerometer_trusted",
+                     "step_trainer_trusted", "customer_curated", "machine_learning_curated",
+                     "landed_files"]
+    assert json.loads(answer.output) == [{"reason": "invalid_json", "line_number": 3}]
+
+
+def test_inspect_of_an_empty_lake_says_what_to_do(tmp_path):
+    result = runner.invoke(app, ["inspect", "--lake", str(tmp_path / "lake")])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: no tables in lake {tmp_path / 'lake'}:"
+        f" run `stedi run SOURCE --lake {tmp_path / 'lake'}` first\n"
+    )
+
+
+def test_an_unknown_option_value_is_a_usage_error_exit_2(tmp_path):
+    result = runner.invoke(app, ["trust", "--lake", str(tmp_path), "--consent", "always"])
+
+    assert result.exit_code == 2
+
+
+def test_a_failing_check_exits_3_and_publishes_nothing(source, tmp_path, monkeypatch):
+    lake_path = str(tmp_path / "lake")
+    runner.invoke(app, ["run", str(source), "--lake", lake_path])
+    before = {t: Lake(lake_path).version(t) for t in Lake(lake_path).tables()}
+    # A model that forgets the consent filter: the consent check must stop it.
+    real_load = queries.load
+    leaky = real_load("trusted/customer_trusted").replace(
+        "where shareWithResearchAsOfDate is not null", ""
+    )
+    monkeypatch.setattr(
+        queries, "load", lambda name: leaky if name == "trusted/customer_trusted" else real_load(name)
+    )
+
+    result = runner.invoke(app, ["trust", "--lake", lake_path])
+
+    assert result.exit_code == 3
+    assert result.output == (
+        "error: quality check failed, nothing was published: trusted/consent (2 offending rows);"
+        " first rows of trusted/consent: [{'table_name': 'customer_trusted', 'row_key':"
+        " 'bo@x.com'}, {'table_name': 'accelerometer_trusted', 'row_key':"
+        " 'bo@x.com@1655564444000'}]\n"
+    )
+    assert {t: Lake(lake_path).version(t) for t in before} == before
