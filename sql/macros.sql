@@ -47,6 +47,10 @@ create macro reading_time_problem(ms) as
             and (ms < 946684800000 or ms >= 4102444800000) then 'timestamp_out_of_range'
     end;
 
+-- The UTC time of a reading, for sane reading times only (no overflow on wild values).
+create macro reading_at(ms) as
+    case when reading_time_problem(ms) is null then make_timestamptz(ms * 1000) end;
+
 -- The first problem of a record, as {field, reason}, or NULL for a valid record.
 create macro first_problem(problems) as
     list_filter(problems, lambda p: p.reason is not null)[1];

@@ -170,3 +170,16 @@ def test_a_batch_without_its_manifest_commit_stays_invisible(tmp_path, lake):
     con = queries.connect()
     lake.register(con, ["step_trainer_landing"])
     assert con.sql("select count(*) from step_trainer_landing").fetchall() == [(1,)]
+
+
+def test_a_reading_time_too_large_for_a_timestamp_is_quarantined(tmp_path, lake):
+    write_source(tmp_path / "src", {"step_trainer/s.json": [
+        step("s-1", 9223372036854776), step("s-1", -9223372036854775808), step("s-1", T),
+    ]})
+
+    land(tmp_path / "src", lake)
+
+    assert quarantined(lake) == [
+        ("step_trainer", 1, "timestamp_out_of_range", "sensorReadingTime"),
+        ("step_trainer", 2, "timestamp_out_of_range", "sensorReadingTime"),
+    ]
