@@ -50,16 +50,22 @@ LogFormatOption = Annotated[
 ]
 ConsentOption = Annotated[
     Consent,
-    typer.Option(help="customer: all readings of consenting customers; since-consent: "
-                 "only readings at or after their consent date."),
+    typer.Option(
+        help="customer: all readings of consenting customers; since-consent: "
+        "only readings at or after their consent date."
+    ),
 ]
 MlJoinOption = Annotated[
     MlJoin,
-    typer.Option(help="customer: pair a customer's own readings; timestamp: pair by time "
-                 "alone, as the course rubric did (warns)."),
+    typer.Option(
+        help="customer: pair a customer's own readings; timestamp: pair by time "
+        "alone, as the course rubric did (warns)."
+    ),
 ]
-SourceArgument = Annotated[Path, typer.Argument(help="Folder with customer/, accelerometer/, "
-                                                "step_trainer/ JSON-lines files.")]
+SourceArgument = Annotated[
+    Path,
+    typer.Argument(help="Folder with customer/, accelerometer/, step_trainer/ JSON-lines files."),
+]
 
 
 @contextmanager
@@ -142,7 +148,10 @@ def run_command(
     """
     with reporting(quiet, log_format, "running") as out:
         result = pipeline.run(
-            source, Lake(lake), consent=consent.value, ml_join=ml_join.value,
+            source,
+            Lake(lake),
+            consent=consent.value,
+            ml_join=ml_join.value,
             progress=out.progress,
         )
         for warning in result.warnings:
@@ -153,7 +162,9 @@ def run_command(
 
 @app.command("inspect")
 def inspect_command(
-    sql: Annotated[str | None, typer.Argument(help="A read-only SQL query over the tables.")] = None,
+    sql: Annotated[
+        str | None, typer.Argument(help="A read-only SQL query over the tables.")
+    ] = None,
     lake: LakeOption = "./lake",
     format: Annotated[Format, typer.Option("--format", "-f", help="Result format.")] = Format.table,
 ):
@@ -172,7 +183,9 @@ def inspect_command(
 def generate_command(
     out_dir: Annotated[Path, typer.Argument(metavar="OUT", help="Folder to write into.")],
     customers: Annotated[int, typer.Option(min=1, help="Number of customers.")] = 200,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed writes the same files.")
+    ] = 0,
     defect_rate: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of lines replaced by a defect.")
     ] = 0.001,

@@ -129,7 +129,9 @@ def _step_readings(rng: np.random.Generator, people: pl.DataFrame) -> pl.DataFra
     n = people.height
     customer = np.repeat(np.arange(n), STEP_READINGS)
     k = np.tile(np.arange(STEP_READINGS), n)
-    times = people["session"].to_numpy()[customer] + k * 1000 + rng.integers(0, 3, n * STEP_READINGS)
+    times = (
+        people["session"].to_numpy()[customer] + k * 1000 + rng.integers(0, 3, n * STEP_READINGS)
+    )
     return pl.DataFrame(
         {
             "customer": customer,

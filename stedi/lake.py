@@ -156,7 +156,9 @@ class Lake:
 
     def _missing(self, table: str) -> str:
         zone = TABLES[table].zone
-        command = {"trusted": "stedi trust", "curated": "stedi curate"}.get(zone, "stedi land SOURCE")
+        command = {"trusted": "stedi trust", "curated": "stedi curate"}.get(
+            zone, "stedi land SOURCE"
+        )
         return f"no {table} table in lake {self.root}: run `{command} --lake {self.root}` first"
 
     def tables(self) -> list[str]:

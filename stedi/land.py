@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from stedi import checks, queries, source
-from stedi.lake import TABLES, Lake
+from stedi.lake import Lake
 from stedi.source import DATASETS, SourceFile
 from stedi.zone import ARROW_BATCH_ROWS, TableResult
 
@@ -56,9 +56,7 @@ class LandResult:
         return sum(d.quarantined for d in self.datasets)
 
 
-def land(
-    source_root, lake: Lake, *, progress: Callable[[str], None] | None = None
-) -> LandResult:
+def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = None) -> LandResult:
     """Land the files under `source_root` that this lake has not landed yet.
 
     A file counts as landed when a file of the same name and content (SHA-256) was; an
@@ -94,7 +92,9 @@ def land(
             con.unregister("file_records")
             manifest.append(_manifest_row(file, digest, len(records), batch_id, landed_at))
         report(f"validating {dataset} records")
-        con.execute(f"create or replace table source_fields as {queries.load('landing/source_fields')}")
+        con.execute(
+            f"create or replace table source_fields as {queries.load('landing/source_fields')}"
+        )
         con.execute(
             f"create table staged_{dataset} as {queries.load(f'landing/{LANDING_TABLES[dataset]}')}"
         )
@@ -116,8 +116,10 @@ def land(
 def _known_files(lake: Lake) -> dict[str, set]:
     if not lake.exists("landed_files"):
         return {"stat": set(), "content": set()}
-    files = lake.open("landed_files").to_pyarrow_dataset().to_table(
-        columns=["source_file", "size", "modified_ns", "sha256"]
+    files = (
+        lake.open("landed_files")
+        .to_pyarrow_dataset()
+        .to_table(columns=["source_file", "size", "modified_ns", "sha256"])
     )
     rows = files.to_pylist()
     return {
@@ -147,8 +149,8 @@ def _stage(con: duckdb.DuckDBPyConnection, manifest: list[dict]) -> None:
             f" from staged_{dataset} where reject_reason is null"
         )
     con.execute(f"create table quarantine as {queries.load('landing/quarantine')}")
-    batch = pa.Table.from_pylist(manifest, schema=MANIFEST_SCHEMA)
-    con.execute("create table landed_files as select * from batch")
+    con.register("batch_files", pa.Table.from_pylist(manifest, schema=MANIFEST_SCHEMA))
+    con.execute("create table landed_files as select * from batch_files")
 
 
 def _publish(con, lake: Lake, report) -> set[str]:

@@ -4,8 +4,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from stedi.curate import curate
-from stedi.land import LandResult, land
 from stedi.lake import Lake
+from stedi.land import LandResult, land
 from stedi.trust import trust
 from stedi.zone import ZoneResult
 

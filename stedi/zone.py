@@ -10,8 +10,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-import duckdb
-
 from stedi import checks, queries
 from stedi.checks import CheckResult
 from stedi.lake import TABLES, Lake
@@ -92,7 +90,9 @@ def _fingerprint(
     """A digest of everything a build reads: input versions, variables and SQL text."""
     parts = {
         "inputs": {table: lake.version(table) for table in inputs},
-        "variables": {k: hashlib.sha256(repr(v).encode()).hexdigest() for k, v in variables.items()},
+        "variables": {
+            k: hashlib.sha256(repr(v).encode()).hexdigest() for k, v in variables.items()
+        },
         "sql": [queries.load(f"{zone}/{table}") for table in outputs],
         "checks": [queries.load(name) for name in queries.names(f"checks/{zone}")],
     }

@@ -1,7 +1,10 @@
+"""Shared fixtures and builders of small source files."""
+
 import hashlib
 import hmac
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,9 +12,12 @@ import pytest
 from stedi.lake import Lake
 
 REAL_DATA = Path(
-    os.environ.get("STEDI_REAL_DATA", Path(__file__).parents[1] / ".." / "shared" / "data" / "stedi")
+    os.environ.get(
+        "STEDI_REAL_DATA", Path(__file__).parents[1] / ".." / "shared" / "data" / "stedi"
+    )
 )
 TEST_KEY = "test-pseudonym-key"
+EXIT_STATUS = pytest.StashKey[int]()
 
 
 @pytest.fixture(autouse=True)
@@ -77,3 +83,20 @@ def step(serial, t, distance=200) -> dict:
 def customer_id(email: str, key: bytes = TEST_KEY.encode()) -> str:
     """The expected pseudonym: HMAC-SHA256 of the normalised email."""
     return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config.stash[EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """End the process once pytest has reported, skipping interpreter finalisation.
+
+    With pytest's assertion rewriting and hypothesis loaded, DuckDB 2.0's bindings (nanobind)
+    print a false "leaked instances" report at finalisation, after the test summary.
+    """
+    if EXIT_STATUS in config.stash:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash[EXIT_STATUS])

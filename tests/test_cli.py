@@ -14,12 +14,15 @@ runner = CliRunner()
 
 @pytest.fixture
 def source(tmp_path):
-    return write_source(tmp_path / "src", {
-        "customer/c.json": [customer("ann@x.com", T, consent=T), customer("bo@x.com", T)],
-        "accelerometer/a.json": [accel("ann@x.com", T), accel("bo@x.com", T), "oops"],
-        "step_trainer/s.json": [step("s-1", T)],
-        "step_trainer/README.md": ["notes"],
-    })
+    return write_source(
+        tmp_path / "src",
+        {
+            "customer/c.json": [customer("ann@x.com", T, consent=T), customer("bo@x.com", T)],
+            "accelerometer/a.json": [accel("ann@x.com", T), accel("bo@x.com", T), "oops"],
+            "step_trainer/s.json": [step("s-1", T)],
+            "step_trainer/README.md": ["notes"],
+        },
+    )
 
 
 @pytest.mark.parametrize("command", ["land", "trust", "curate", "run", "inspect", "generate"])
@@ -40,8 +43,9 @@ def test_run_prints_a_summary_and_exits_0(source, tmp_path):
     assert ["trusted", "customer_trusted", "1", "0", "published"] in lines
     assert ["curated", "machine_learning_curated", "1", "0", "published"] in lines
     assert "ignored (not JSON lines): step_trainer/README.md" in result.output
-    assert ("accelerometer: 1 file(s) landed, 0 already landed, 2 record(s) landed,"
-            " 1 quarantined") in result.output
+    assert (
+        "accelerometer: 1 file(s) landed, 0 already landed, 2 record(s) landed, 1 quarantined"
+    ) in result.output
 
 
 def test_quiet_prints_nothing_on_success(source, tmp_path):
@@ -93,12 +97,15 @@ def test_bad_sql_is_one_line_and_exit_1(source, tmp_path):
     assert result.output.count("\n") == 1
 
 
-@pytest.mark.parametrize("sql", [
-    "copy customer_trusted to 'out.csv'",
-    "create table t as select 1",
-    "drop view customer_trusted",
-    "attach 'x.db'",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "copy customer_trusted to 'out.csv'",
+        "create table t as select 1",
+        "drop view customer_trusted",
+        "attach 'x.db'",
+    ],
+)
 def test_inspect_refuses_statements_that_write(source, tmp_path, sql):
     lake = str(tmp_path / "lake")
     runner.invoke(app, ["run", str(source), "--lake", lake])
@@ -113,7 +120,9 @@ def test_inspect_cannot_read_files_beside_the_lake(source, tmp_path):
     lake = str(tmp_path / "lake")
     runner.invoke(app, ["run", str(source), "--lake", lake])
 
-    result = runner.invoke(app, ["inspect", "--lake", lake, "select * from read_text('/etc/hostname')"])
+    result = runner.invoke(
+        app, ["inspect", "--lake", lake, "select * from read_text('/etc/hostname')"]
+    )
 
     assert result.exit_code == 1
     assert "file system operations are disabled" in result.output
@@ -124,15 +133,24 @@ def test_inspect_lists_the_catalog_and_answers_json(source, tmp_path):
     runner.invoke(app, ["run", str(source), "--lake", lake])
 
     catalog = runner.invoke(app, ["inspect", "--lake", lake])
-    answer = runner.invoke(app, ["inspect", "--lake", lake, "-f", "json",
-                                 "select reason, line_number from quarantine"])
+    answer = runner.invoke(
+        app, ["inspect", "--lake", lake, "-f", "json", "select reason, line_number from quarantine"]
+    )
 
     assert catalog.exit_code == 0, catalog.output
     names = [line.split()[0] for line in catalog.output.splitlines()[3:] if line.strip()]
-    assert names == ["customer_landing", "accelerometer_landing", "step_trainer_landing",
-                     "quarantine", "customer_trusted", "accelerometer_trusted",
-                     "step_trainer_trusted", "customer_curated", "machine_learning_curated",
-                     "landed_files"]
+    assert names == [
+        "customer_landing",
+        "accelerometer_landing",
+        "step_trainer_landing",
+        "quarantine",
+        "customer_trusted",
+        "accelerometer_trusted",
+        "step_trainer_trusted",
+        "customer_curated",
+        "machine_learning_curated",
+        "landed_files",
+    ]
     assert json.loads(answer.output) == [{"reason": "invalid_json", "line_number": 3}]
 
 
@@ -162,7 +180,9 @@ def test_a_failing_check_exits_3_and_publishes_nothing(source, tmp_path, monkeyp
         "where shareWithResearchAsOfDate is not null", ""
     )
     monkeypatch.setattr(
-        queries, "load", lambda name: leaky if name == "trusted/customer_trusted" else real_load(name)
+        queries,
+        "load",
+        lambda name: leaky if name == "trusted/customer_trusted" else real_load(name),
     )
 
     result = runner.invoke(app, ["trust", "--lake", lake_path])

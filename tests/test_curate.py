@@ -22,8 +22,10 @@ SHARED_SERIAL = {
         customer("bo@x.com", T, consent=T, serial="shared"),
     ],
     "accelerometer/a.json": [
-        accel("ann@x.com", T, 1.0), accel("ann@x.com", T, 2.0),
-        accel("bo@x.com", T + 1, 3.0), accel("bo@x.com", T, 4.0),
+        accel("ann@x.com", T, 1.0),
+        accel("ann@x.com", T, 2.0),
+        accel("bo@x.com", T + 1, 3.0),
+        accel("bo@x.com", T, 4.0),
     ],
     "step_trainer/s.json": [step("shared", T, 100), step("shared", T + 1, 101)],
 }
@@ -32,20 +34,29 @@ SHARED_SERIAL = {
 def test_customer_join_pairs_each_reading_with_its_owners_readings_at_that_time(tmp_path, lake):
     build(tmp_path, lake, SHARED_SERIAL)
 
-    assert rows(lake, "machine_learning_curated",
-                ["customer_id", "sensorReadingTime", "distanceFromObject", "x"]) == sorted([
-        (customer_id("ann@x.com"), T, 100, 1.0),
-        (customer_id("ann@x.com"), T, 100, 2.0),
-        (customer_id("bo@x.com"), T, 100, 4.0),
-        (customer_id("bo@x.com"), T + 1, 101, 3.0),
-    ], key=repr)
+    assert rows(
+        lake,
+        "machine_learning_curated",
+        ["customer_id", "sensorReadingTime", "distanceFromObject", "x"],
+    ) == sorted(
+        [
+            (customer_id("ann@x.com"), T, 100, 1.0),
+            (customer_id("ann@x.com"), T, 100, 2.0),
+            (customer_id("bo@x.com"), T, 100, 4.0),
+            (customer_id("bo@x.com"), T + 1, 101, 3.0),
+        ],
+        key=repr,
+    )
 
 
 def test_timestamp_join_pairs_by_time_alone_and_warns(tmp_path, lake):
-    files = SHARED_SERIAL | {"customer/c.json": [
-        customer("ann@x.com", T, consent=T, serial="s-1"),
-        customer("bo@x.com", T, consent=T, serial="s-2"),
-    ], "step_trainer/s.json": [step("s-1", T, 100)]}
+    files = SHARED_SERIAL | {
+        "customer/c.json": [
+            customer("ann@x.com", T, consent=T, serial="s-1"),
+            customer("bo@x.com", T, consent=T, serial="s-2"),
+        ],
+        "step_trainer/s.json": [step("s-1", T, 100)],
+    }
 
     result = build(tmp_path, lake, files, ml_join="timestamp")
 
@@ -53,22 +64,38 @@ def test_timestamp_join_pairs_by_time_alone_and_warns(tmp_path, lake):
         "--ml-join timestamp pairs readings by timestamp alone, so readings of different"
         " customers that share a timestamp are paired (the course rubric's join)"
     ]
-    assert rows(lake, "machine_learning_curated", ["customer_id", "serialNumber", "x"]) == sorted([
-        (customer_id("ann@x.com"), "s-1", 1.0),
-        (customer_id("ann@x.com"), "s-1", 2.0),
-        (customer_id("bo@x.com"), "s-1", 4.0),
-    ], key=repr)
+    assert rows(lake, "machine_learning_curated", ["customer_id", "serialNumber", "x"]) == sorted(
+        [
+            (customer_id("ann@x.com"), "s-1", 1.0),
+            (customer_id("ann@x.com"), "s-1", 2.0),
+            (customer_id("bo@x.com"), "s-1", 4.0),
+        ],
+        key=repr,
+    )
 
 
 def test_curated_customers_carry_a_pseudonym_and_no_direct_identifiers(tmp_path, lake):
-    build(tmp_path, lake, SHARED_SERIAL | {"customer/c.json": [
-        customer("Ann@X.com ", T, consent=T), customer("cy@x.com", T, consent=T),
-    ]})
+    build(
+        tmp_path,
+        lake,
+        SHARED_SERIAL
+        | {
+            "customer/c.json": [
+                customer("Ann@X.com ", T, consent=T),
+                customer("cy@x.com", T, consent=T),
+            ]
+        },
+    )
 
     table = lake.open("customer_curated").to_pyarrow_dataset().to_table()
     assert table.column_names == [
-        "customer_id", "serial_numbers", "registrationDate", "lastUpdateDate",
-        "shareWithResearchAsOfDate", "shareWithPublicAsOfDate", "shareWithFriendsAsOfDate",
+        "customer_id",
+        "serial_numbers",
+        "registrationDate",
+        "lastUpdateDate",
+        "shareWithResearchAsOfDate",
+        "shareWithPublicAsOfDate",
+        "shareWithFriendsAsOfDate",
     ]
     assert table["customer_id"].to_pylist() == [customer_id("ann@x.com")]
 

@@ -32,8 +32,10 @@ def test_generated_data_has_the_real_feeds_shape(tmp_path):
     assert result.defects == 0
     assert result.lines["step_trainer"] == 200 * 30
     assert 80 * 200 <= result.lines["accelerometer"] <= 90 * 200
-    assert result.files[:2] == ["customer/landing/customer-0001.json",
-                                "accelerometer/landing/accelerometer-0001.json"]
+    assert result.files[:2] == [
+        "customer/landing/customer-0001.json",
+        "accelerometer/landing/accelerometer-0001.json",
+    ]
 
 
 def test_every_defect_is_quarantined_and_every_other_line_lands(tmp_path):
@@ -44,7 +46,9 @@ def test_every_defect_is_quarantined_and_every_other_line_lands(tmp_path):
 
     assert result.defects > 0
     assert sum(d.quarantined for d in landed.land.datasets) == result.defects
-    assert sum(d.landed for d in landed.land.datasets) == sum(result.lines.values()) - result.defects
+    assert (
+        sum(d.landed for d in landed.land.datasets) == sum(result.lines.values()) - result.defects
+    )
 
 
 def test_sample_data_run_gives_its_known_counts(tmp_path):
@@ -52,7 +56,13 @@ def test_sample_data_run_gives_its_known_counts(tmp_path):
 
     tables = [*result.land.tables, *result.trusted.tables, *result.curated.tables]
     assert {t.table: t.rows for t in tables} == {
-        "customer_landing": 226, "accelerometer_landing": 17992, "step_trainer_landing": 5996,
-        "quarantine": 24, "customer_trusted": 104, "accelerometer_trusted": 8959,
-        "step_trainer_trusted": 3178, "customer_curated": 104, "machine_learning_curated": 8955,
+        "customer_landing": 226,
+        "accelerometer_landing": 17992,
+        "step_trainer_landing": 5996,
+        "quarantine": 24,
+        "customer_trusted": 104,
+        "accelerometer_trusted": 8959,
+        "step_trainer_trusted": 3178,
+        "customer_curated": 104,
+        "machine_learning_curated": 8955,
     }

@@ -20,25 +20,57 @@ def quarantined(lake):
         ("<html>503</html>", "invalid_json", None),
         ('[{"user": "a@x.com"}]', "not_an_object", None),
         ('"a@x.com"', "not_an_object", None),
-        ('{"user": "a@x.com", "user": "b@x.com", "timestamp": 1, "x": 0, "y": 0, "z": 0}',
-         "duplicate_key", None),
+        (
+            '{"user": "a@x.com", "user": "b@x.com", "timestamp": 1, "x": 0, "y": 0, "z": 0}',
+            "duplicate_key",
+            None,
+        ),
         ('{"timestamp": 1655564444103, "x": 0, "y": 0, "z": 0}', "missing_field", "user"),
-        ('{"user": null, "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0}', "null_field", "user"),
-        ('{"user": "  ", "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0}', "null_field", "user"),
-        ('{"user": "a@x.com", "timestamp": 1655564444103, "x": "abc", "y": 0, "z": 0}',
-         "wrong_type", "x"),
-        ('{"user": "a@x.com", "timestamp": true, "x": 0, "y": 0, "z": 0}', "wrong_type", "timestamp"),
-        ('{"user": {"a": 1}, "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0}',
-         "wrong_type", "user"),
-        ('{"user": "a@x.com", "timestamp": 1655564444, "x": 0, "y": 0, "z": 0}',
-         "timestamp_out_of_range", "timestamp"),
-        ('{"user": "a@x.com", "timestamp": 4102444800000, "x": 0, "y": 0, "z": 0}',
-         "timestamp_out_of_range", "timestamp"),
-        ('{"user": "caf\udcff@x.com", "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0}',
-         "invalid_utf8", None),
+        (
+            '{"user": null, "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0}',
+            "null_field",
+            "user",
+        ),
+        (
+            '{"user": "  ", "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0}',
+            "null_field",
+            "user",
+        ),
+        (
+            '{"user": "a@x.com", "timestamp": 1655564444103, "x": "abc", "y": 0, "z": 0}',
+            "wrong_type",
+            "x",
+        ),
+        (
+            '{"user": "a@x.com", "timestamp": true, "x": 0, "y": 0, "z": 0}',
+            "wrong_type",
+            "timestamp",
+        ),
+        (
+            '{"user": {"a": 1}, "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0}',
+            "wrong_type",
+            "user",
+        ),
+        (
+            '{"user": "a@x.com", "timestamp": 1655564444, "x": 0, "y": 0, "z": 0}',
+            "timestamp_out_of_range",
+            "timestamp",
+        ),
+        (
+            '{"user": "a@x.com", "timestamp": 4102444800000, "x": 0, "y": 0, "z": 0}',
+            "timestamp_out_of_range",
+            "timestamp",
+        ),
+        (
+            '{"user": "caf\udcff@x.com", "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0}',
+            "invalid_utf8",
+            None,
+        ),
     ],
 )
-def test_each_rejection_reason_is_quarantined_with_the_raw_text(tmp_path, lake, line, reason, field):
+def test_each_rejection_reason_is_quarantined_with_the_raw_text(
+    tmp_path, lake, line, reason, field
+):
     path = tmp_path / "src" / "accelerometer" / "a.json"
     path.parent.mkdir(parents=True)
     good = '{"user": "a@x.com", "timestamp": 1655564444103, "x": 1, "y": 2, "z": 3}'
@@ -47,37 +79,65 @@ def test_each_rejection_reason_is_quarantined_with_the_raw_text(tmp_path, lake, 
     result = land(tmp_path / "src", lake)
 
     assert quarantined(lake) == [("accelerometer", 2, reason, field)]
-    [raw] = lake.open("quarantine").to_pyarrow_dataset().to_table(columns=["raw"])["raw"].to_pylist()
+    [raw] = (
+        lake.open("quarantine").to_pyarrow_dataset().to_table(columns=["raw"])["raw"].to_pylist()
+    )
     assert raw == line.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
     assert rows(lake, "accelerometer_landing", ["user", "_line_number"]) == [("a@x.com", 1)]
     assert [(d.dataset, d.landed, d.quarantined) for d in result.datasets] == [
-        ("customer", 0, 0), ("accelerometer", 1, 1), ("step_trainer", 0, 0)
+        ("customer", 0, 0),
+        ("accelerometer", 1, 1),
+        ("step_trainer", 0, 0),
     ]
 
 
 def test_customer_records_are_typed_faithfully(tmp_path, lake):
-    write_source(tmp_path / "src", {"customer/landing/c.json": [
-        customer("Ann@X.com", T, consent=T, phone=8015551212, shareWithPublicAsOfDate=None),
-        {"EMAIL": "bo@x.com", "serialnumber": "s-2", "LastUpdateDate": "1655564444103",
-         "birthDay": "1399-01-01"},
-    ]})
+    write_source(
+        tmp_path / "src",
+        {
+            "customer/landing/c.json": [
+                customer("Ann@X.com", T, consent=T, phone=8015551212, shareWithPublicAsOfDate=None),
+                {
+                    "EMAIL": "bo@x.com",
+                    "serialnumber": "s-2",
+                    "LastUpdateDate": "1655564444103",
+                    "birthDay": "1399-01-01",
+                },
+            ]
+        },
+    )
 
     land(tmp_path / "src", lake)
 
-    assert rows(lake, "customer_landing", ["email", "phone", "birthDay", "serialNumber",
-                                           "lastUpdateDate", "shareWithResearchAsOfDate"]) == [
+    assert rows(
+        lake,
+        "customer_landing",
+        [
+            "email",
+            "phone",
+            "birthDay",
+            "serialNumber",
+            "lastUpdateDate",
+            "shareWithResearchAsOfDate",
+        ],
+    ) == [
         ("Ann@X.com", "8015551212", date(1980, 1, 1), "s-1", T, T),
         ("bo@x.com", None, date(1399, 1, 1), "s-2", T, None),
     ]
 
 
 def test_customer_rejections_name_the_field(tmp_path, lake):
-    write_source(tmp_path / "src", {"customer/c.json": [
-        customer("a@x.com", T, birthDay="not a date"),
-        customer("b@x.com", None),
-        {k: v for k, v in customer("c@x.com", T).items() if k != "serialNumber"},
-        customer("d@x.com", T, consent="soon"),
-    ]})
+    write_source(
+        tmp_path / "src",
+        {
+            "customer/c.json": [
+                customer("a@x.com", T, birthDay="not a date"),
+                customer("b@x.com", None),
+                {k: v for k, v in customer("c@x.com", T).items() if k != "serialNumber"},
+                customer("d@x.com", T, consent="soon"),
+            ]
+        },
+    )
 
     land(tmp_path / "src", lake)
 
@@ -90,27 +150,41 @@ def test_customer_rejections_name_the_field(tmp_path, lake):
 
 
 def test_reading_fields_match_case_insensitively_and_accept_numeric_strings(tmp_path, lake):
-    write_source(tmp_path / "src", {
-        "accelerometer/a.json": [
-            {"User": "a@x.com", "timeStamp": "1655564444103", "X": "1.5", "y": 2, "z": -1e0},
-            {"user": "a@x.com", "timestamp": 1655564444103.0, "x": 0, "y": 0, "z": 0,
-             "extra": "ignored"},
-        ],
-        "step_trainer/s.json": [
-            {"SensorReadingTime": "1655564444103", "serialNumber": "s-1",
-             "distanceFromObject": "218"},
-        ],
-    })
+    write_source(
+        tmp_path / "src",
+        {
+            "accelerometer/a.json": [
+                {"User": "a@x.com", "timeStamp": "1655564444103", "X": "1.5", "y": 2, "z": -1e0},
+                {
+                    "user": "a@x.com",
+                    "timestamp": 1655564444103.0,
+                    "x": 0,
+                    "y": 0,
+                    "z": 0,
+                    "extra": "ignored",
+                },
+            ],
+            "step_trainer/s.json": [
+                {
+                    "SensorReadingTime": "1655564444103",
+                    "serialNumber": "s-1",
+                    "distanceFromObject": "218",
+                },
+            ],
+        },
+    )
 
     land(tmp_path / "src", lake)
 
-    assert rows(lake, "accelerometer_landing", ["user", "timestamp", "x", "y", "z",
-                                                "reading_date"]) == [
+    assert rows(
+        lake, "accelerometer_landing", ["user", "timestamp", "x", "y", "z", "reading_date"]
+    ) == [
         ("a@x.com", T, 0.0, 0.0, 0.0, date(2022, 6, 18)),
         ("a@x.com", T, 1.5, 2.0, -1.0, date(2022, 6, 18)),
     ]
-    assert rows(lake, "step_trainer_landing", ["serialNumber", "sensorReadingTime",
-                                               "distanceFromObject"]) == [("s-1", T, 218)]
+    assert rows(
+        lake, "step_trainer_landing", ["serialNumber", "sensorReadingTime", "distanceFromObject"]
+    ) == [("s-1", T, 218)]
     assert quarantined(lake) == []
 
 
@@ -128,18 +202,29 @@ def test_landing_rows_carry_lineage(tmp_path, lake):
 
 
 def test_nothing_is_lost_source_records_equal_landing_plus_quarantine(tmp_path, lake):
-    write_source(tmp_path / "src", {
-        "customer/c.json": [customer("a@x.com", T), "not json"],
-        "accelerometer/a.json": [accel("a@x.com", T)] * 3 + ["{}", "[]"],
-        "step_trainer/s.json": [step("s-1", T), '{"sensorReadingTime": 5}'],
-    })
+    write_source(
+        tmp_path / "src",
+        {
+            "customer/c.json": [customer("a@x.com", T), "not json"],
+            "accelerometer/a.json": [accel("a@x.com", T)] * 3 + ["{}", "[]"],
+            "step_trainer/s.json": [step("s-1", T), '{"sensorReadingTime": 5}'],
+        },
+    )
 
     land(tmp_path / "src", lake)
 
     files = rows(lake, "landed_files", ["source_file", "records"])
-    assert files == [("accelerometer/a.json", 5), ("customer/c.json", 2), ("step_trainer/s.json", 2)]
-    assert (lake.open("customer_landing").count(), lake.open("accelerometer_landing").count(),
-            lake.open("step_trainer_landing").count(), lake.open("quarantine").count()) == (1, 3, 1, 4)
+    assert files == [
+        ("accelerometer/a.json", 5),
+        ("customer/c.json", 2),
+        ("step_trainer/s.json", 2),
+    ]
+    assert (
+        lake.open("customer_landing").count(),
+        lake.open("accelerometer_landing").count(),
+        lake.open("step_trainer_landing").count(),
+        lake.open("quarantine").count(),
+    ) == (1, 3, 1, 4)
 
 
 def test_a_landed_file_is_skipped_and_a_new_file_lands(tmp_path, lake):
@@ -151,7 +236,9 @@ def test_a_landed_file_is_skipped_and_a_new_file_lands(tmp_path, lake):
     second = land(src, lake)
     third = land(src, lake)
 
-    assert [(d.files, d.skipped) for d in second.datasets if d.dataset == "accelerometer"] == [(1, 1)]
+    assert [(d.files, d.skipped) for d in second.datasets if d.dataset == "accelerometer"] == [
+        (1, 1)
+    ]
     assert third.batch_id is None
     assert [t.published for t in third.tables] == [False, False, False, False]
     assert rows(lake, "accelerometer_landing", ["user"]) == [("a@x.com",), ("b@x.com",)]
@@ -162,20 +249,29 @@ def test_a_batch_without_its_manifest_commit_stays_invisible(tmp_path, lake):
     land(src, lake)
     # A crash after the landing append, before landed_files: simulate the orphan append.
     orphan = lake.open("step_trainer_landing").to_pyarrow_dataset().to_table()
-    orphan = orphan.set_column(orphan.schema.get_field_index("_batch_id"), "_batch_id",
-                               [["crashed"] * orphan.num_rows])
+    orphan = orphan.set_column(
+        orphan.schema.get_field_index("_batch_id"), "_batch_id", [["crashed"] * orphan.num_rows]
+    )
     lake.write("step_trainer_landing", orphan, mode="append")
 
     from stedi import queries
+
     con = queries.connect()
     lake.register(con, ["step_trainer_landing"])
     assert con.sql("select count(*) from step_trainer_landing").fetchall() == [(1,)]
 
 
 def test_a_reading_time_too_large_for_a_timestamp_is_quarantined(tmp_path, lake):
-    write_source(tmp_path / "src", {"step_trainer/s.json": [
-        step("s-1", 9223372036854776), step("s-1", -9223372036854775808), step("s-1", T),
-    ]})
+    write_source(
+        tmp_path / "src",
+        {
+            "step_trainer/s.json": [
+                step("s-1", 9223372036854776),
+                step("s-1", -9223372036854775808),
+                step("s-1", T),
+            ]
+        },
+    )
 
     land(tmp_path / "src", lake)
 

@@ -19,26 +19,36 @@ SERIALS = st.sampled_from(["s-1", "s-2", "s-3"])
 TIMES = st.integers(T, T + 4)
 
 customers = st.lists(
-    st.fixed_dictionaries({
-        "email": EMAILS,
-        "serialNumber": SERIALS,
-        "lastUpdateDate": st.integers(T, T + 2),
-        "shareWithResearchAsOfDate": st.one_of(st.none(), TIMES),
-    }),
+    st.fixed_dictionaries(
+        {
+            "email": EMAILS,
+            "serialNumber": SERIALS,
+            "lastUpdateDate": st.integers(T, T + 2),
+            "shareWithResearchAsOfDate": st.one_of(st.none(), TIMES),
+        }
+    ),
     max_size=8,
 )
 accelerometer = st.lists(
-    st.fixed_dictionaries({
-        "user": EMAILS, "timestamp": TIMES, "x": st.sampled_from([0.0, 1.0]), "y": st.just(0.0),
-        "z": st.just(0.0),
-    }),
+    st.fixed_dictionaries(
+        {
+            "user": EMAILS,
+            "timestamp": TIMES,
+            "x": st.sampled_from([0.0, 1.0]),
+            "y": st.just(0.0),
+            "z": st.just(0.0),
+        }
+    ),
     max_size=12,
 )
 step_trainer = st.lists(
-    st.fixed_dictionaries({
-        "sensorReadingTime": TIMES, "serialNumber": SERIALS,
-        "distanceFromObject": st.integers(1, 3),
-    }),
+    st.fixed_dictionaries(
+        {
+            "sensorReadingTime": TIMES,
+            "serialNumber": SERIALS,
+            "distanceFromObject": st.integers(1, 3),
+        }
+    ),
     max_size=12,
 )
 SETTINGS = settings(
@@ -54,22 +64,31 @@ def model(custs, accs, steps, consent, ml_join):
         order = (c["lastUpdateDate"], line)
         if key(c["email"]) not in latest or order > latest[key(c["email"])][0]:
             latest[key(c["email"])] = (order, c)
-    consent_at = {e: c["shareWithResearchAsOfDate"] for e, (_, c) in latest.items()
-                  if c["shareWithResearchAsOfDate"] is not None}
+    consent_at = {
+        e: c["shareWithResearchAsOfDate"]
+        for e, (_, c) in latest.items()
+        if c["shareWithResearchAsOfDate"] is not None
+    }
 
     def allowed(email, t):
         return email in consent_at and (consent == "customer" or t >= consent_at[email])
 
-    acc_trusted = {(key(a["user"]), a["timestamp"], a["x"]) for a in accs
-                   if allowed(key(a["user"]), a["timestamp"])}
+    acc_trusted = {
+        (key(a["user"]), a["timestamp"], a["x"])
+        for a in accs
+        if allowed(key(a["user"]), a["timestamp"])
+    }
     curated = {e for e in consent_at if any(a[0] == e for a in acc_trusted)}
     owners = {}
     for c in custs:
         owners.setdefault(c["serialNumber"], set()).add(key(c["email"]))
     step_trusted = {}
     for s in steps:  # the last landed copy of a (serial, time) wins
-        if any(allowed(e, s["sensorReadingTime"]) for e in owners.get(s["serialNumber"], ())
-               if e in curated):
+        if any(
+            allowed(e, s["sensorReadingTime"])
+            for e in owners.get(s["serialNumber"], ())
+            if e in curated
+        ):
             step_trusted[(s["serialNumber"], s["sensorReadingTime"])] = s["distanceFromObject"]
     ml = Counter()
     for (serial, t), distance in step_trusted.items():
@@ -92,21 +111,31 @@ def lake_tables(lake):
 
     return {
         "customer_trusted": Counter(e for (e,) in read("customer_trusted", ["email_key"])),
-        "accelerometer_trusted": Counter(read("accelerometer_trusted", ["email_key", "timestamp", "x"])),
+        "accelerometer_trusted": Counter(
+            read("accelerometer_trusted", ["email_key", "timestamp", "x"])
+        ),
         "step_trainer_trusted": Counter(
-            ((s, t), d) for s, t, d in read(
-                "step_trainer_trusted", ["serialNumber", "sensorReadingTime", "distanceFromObject"])
+            ((s, t), d)
+            for s, t, d in read(
+                "step_trainer_trusted", ["serialNumber", "sensorReadingTime", "distanceFromObject"]
+            )
         ),
         "customer_curated": Counter(c for (c,) in read("customer_curated", ["customer_id"])),
-        "machine_learning_curated": Counter(read("machine_learning_curated", [
-            "customer_id", "serialNumber", "sensorReadingTime", "distanceFromObject", "x"])),
+        "machine_learning_curated": Counter(
+            read(
+                "machine_learning_curated",
+                ["customer_id", "serialNumber", "sensorReadingTime", "distanceFromObject", "x"],
+            )
+        ),
     }
 
 
 def run_pipeline(root: Path, custs, accs, steps, consent, ml_join) -> Lake:
     files = {"customer/c.json": custs, "accelerometer/a.json": accs, "step_trainer/s.json": steps}
-    source = write_source(root / "src", {name: lines for name, lines in files.items() if lines}
-                          or {"customer/empty.json": []})
+    source = write_source(
+        root / "src",
+        {name: lines for name, lines in files.items() if lines} or {"customer/empty.json": []},
+    )
     lake = Lake(root / "lake")
     land(source, lake)
     trust(lake, consent=consent)
@@ -115,8 +144,13 @@ def run_pipeline(root: Path, custs, accs, steps, consent, ml_join) -> Lake:
 
 
 @SETTINGS
-@given(customers, accelerometer, step_trainer, st.sampled_from(["customer", "since-consent"]),
-       st.sampled_from(["customer", "timestamp"]))
+@given(
+    customers,
+    accelerometer,
+    step_trainer,
+    st.sampled_from(["customer", "since-consent"]),
+    st.sampled_from(["customer", "timestamp"]),
+)
 def test_every_table_equals_the_brute_force_model(custs, accs, steps, consent, ml_join):
     with tempfile.TemporaryDirectory() as tmp:
         lake = run_pipeline(Path(tmp), custs, accs, steps, consent, ml_join)
@@ -156,17 +190,34 @@ def test_in_customer_mode_each_pair_is_one_customers_readings(custs, accs, steps
 
 
 @SETTINGS
-@given(st.lists(st.one_of(
-    st.fixed_dictionaries({"user": EMAILS, "timestamp": TIMES, "x": st.just(1), "y": st.just(1),
-                           "z": st.just(1)}),
-    st.text(max_size=20),
-    st.dictionaries(st.sampled_from(["user", "timestamp", "x", "y", "z"]),
-                    st.one_of(st.none(), st.integers(), st.text(max_size=5)), max_size=5),
-), max_size=15))
+@given(
+    st.lists(
+        st.one_of(
+            st.fixed_dictionaries(
+                {
+                    "user": EMAILS,
+                    "timestamp": TIMES,
+                    "x": st.just(1),
+                    "y": st.just(1),
+                    "z": st.just(1),
+                }
+            ),
+            st.text(max_size=20),
+            st.dictionaries(
+                st.sampled_from(["user", "timestamp", "x", "y", "z"]),
+                st.one_of(st.none(), st.integers(), st.text(max_size=5)),
+                max_size=5,
+            ),
+        ),
+        max_size=15,
+    )
+)
 def test_nothing_lost_source_records_equal_landing_plus_quarantine(lines):
     with tempfile.TemporaryDirectory() as tmp:
-        text = [line.replace("\n", " ").replace("\r", " ") if isinstance(line, str) else line
-                for line in lines]
+        text = [
+            line.replace("\n", " ").replace("\r", " ") if isinstance(line, str) else line
+            for line in lines
+        ]
         source = write_source(Path(tmp) / "src", {"accelerometer/a.json": text})
         lake = Lake(Path(tmp) / "lake")
         land(source, lake)

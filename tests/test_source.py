@@ -27,7 +27,7 @@ def test_discover_finds_each_dataset_at_any_depth_and_lists_other_files(tmp_path
 
 
 def test_discover_rejects_a_missing_folder(tmp_path):
-    with pytest.raises(SourceError, match="source folder not found: .*nowhere"):
+    with pytest.raises(SourceError, match=r"source folder not found: .*nowhere"):
         source.discover(tmp_path / "nowhere")
 
 
@@ -46,7 +46,7 @@ def test_discover_rejects_dataset_folders_without_json_files(tmp_path):
 def test_records_number_lines_and_strip_crlf_bom_and_blank_lines(tmp_path):
     path = tmp_path / "customer" / "a.json.gz"
     path.parent.mkdir()
-    path.write_bytes(gzip.compress("\ufeff{\"a\": 1}\r\n\r\n  \n{\"a\": 2}\r\n{\"a\": 3}".encode()))
+    path.write_bytes(gzip.compress('\ufeff{"a": 1}\r\n\r\n  \n{"a": 2}\r\n{"a": 3}'.encode()))
     [file] = source.discover(tmp_path).files
 
     table = source.records(file, source.read_bytes(file))

@@ -11,8 +11,11 @@ from stedi.lake import TABLES, Lake
 from stedi.pipeline import run
 
 SQL_ROOT = Path(str(resources.files("stedi.sql")))
-SQL_FILES = sorted(p.relative_to(SQL_ROOT).with_suffix("").as_posix()
-                   for p in SQL_ROOT.rglob("*.sql") if p.name != "macros.sql")
+SQL_FILES = sorted(
+    p.relative_to(SQL_ROOT).with_suffix("").as_posix()
+    for p in SQL_ROOT.rglob("*.sql")
+    if p.name != "macros.sql"
+)
 MODELS = [name for name in SQL_FILES if name.split("/")[-1] in TABLES]
 SAMPLE_DATA = Path(__file__).parents[1] / "sample_data"
 

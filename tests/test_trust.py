@@ -14,14 +14,20 @@ def build(tmp_path, lake, files, **options):
 
 
 def test_the_latest_record_per_email_wins_and_a_withdrawal_is_honoured(tmp_path, lake):
-    build(tmp_path, lake, {"customer/c.json": [
-        customer("ann@x.com", T, consent=T),
-        customer(" ANN@x.com ", T + 5, consent=None),  # Ann withdraws consent
-        customer("bo@x.com", T, consent=None),
-        customer("Bo@X.com", T + 5, consent=T + 5, serial="s-2"),  # Bo grants it
-        customer("cy@x.com", T, consent=T, serial="s-3"),
-        customer("cy@x.com", T, consent=None, serial="s-4"),  # a tie: the later line wins
-    ]})
+    build(
+        tmp_path,
+        lake,
+        {
+            "customer/c.json": [
+                customer("ann@x.com", T, consent=T),
+                customer(" ANN@x.com ", T + 5, consent=None),  # Ann withdraws consent
+                customer("bo@x.com", T, consent=None),
+                customer("Bo@X.com", T + 5, consent=T + 5, serial="s-2"),  # Bo grants it
+                customer("cy@x.com", T, consent=T, serial="s-3"),
+                customer("cy@x.com", T, consent=None, serial="s-4"),  # a tie: the later line wins
+            ]
+        },
+    )
 
     assert rows(lake, "customer_trusted", ["email_key", "email", "serial_numbers"]) == [
         ("bo@x.com", "Bo@X.com", ["s-1", "s-2"]),
@@ -29,48 +35,71 @@ def test_the_latest_record_per_email_wins_and_a_withdrawal_is_honoured(tmp_path,
 
 
 def test_readings_of_consenting_customers_only_without_exact_duplicates(tmp_path, lake):
-    build(tmp_path, lake, {
-        "customer/c.json": [customer("ann@x.com", T, consent=T), customer("bo@x.com", T)],
-        "accelerometer/a.json": [
-            accel("Ann@x.com", T, 1.0), accel("ann@x.com", T, 1.0), accel("ann@x.com", T, 2.0),
-            accel("bo@x.com", T, 1.0), accel("stranger@x.com", T, 1.0),
-        ],
-    })
+    build(
+        tmp_path,
+        lake,
+        {
+            "customer/c.json": [customer("ann@x.com", T, consent=T), customer("bo@x.com", T)],
+            "accelerometer/a.json": [
+                accel("Ann@x.com", T, 1.0),
+                accel("ann@x.com", T, 1.0),
+                accel("ann@x.com", T, 2.0),
+                accel("bo@x.com", T, 1.0),
+                accel("stranger@x.com", T, 1.0),
+            ],
+        },
+    )
 
     assert rows(lake, "accelerometer_trusted", ["email_key", "timestamp", "x"]) == [
-        ("ann@x.com", T, 1.0), ("ann@x.com", T, 2.0),
+        ("ann@x.com", T, 1.0),
+        ("ann@x.com", T, 2.0),
     ]
 
 
 def test_step_trainer_keeps_serials_of_curated_customers_and_the_last_landed_conflict(
     tmp_path, lake
 ):
-    build(tmp_path, lake, {
-        "customer/c.json": [
-            customer("ann@x.com", T, consent=T, serial="s-1"),
-            customer("ann@x.com", T + 1, consent=T, serial="s-2"),  # a second device
-            customer("bo@x.com", T, consent=T, serial="s-3"),  # no accelerometer readings
-            customer("cy@x.com", T, serial="s-4"),  # no consent
-        ],
-        "accelerometer/a.json": [accel("ann@x.com", T), accel("cy@x.com", T)],
-        "step_trainer/s.json": [
-            step("s-1", T, 100), step("s-1", T, 101), step("s-1", T, 101),
-            step("s-2", T + 1), step("s-3", T), step("s-4", T),
-        ],
-    })
+    build(
+        tmp_path,
+        lake,
+        {
+            "customer/c.json": [
+                customer("ann@x.com", T, consent=T, serial="s-1"),
+                customer("ann@x.com", T + 1, consent=T, serial="s-2"),  # a second device
+                customer("bo@x.com", T, consent=T, serial="s-3"),  # no accelerometer readings
+                customer("cy@x.com", T, serial="s-4"),  # no consent
+            ],
+            "accelerometer/a.json": [accel("ann@x.com", T), accel("cy@x.com", T)],
+            "step_trainer/s.json": [
+                step("s-1", T, 100),
+                step("s-1", T, 101),
+                step("s-1", T, 101),
+                step("s-2", T + 1),
+                step("s-3", T),
+                step("s-4", T),
+            ],
+        },
+    )
 
-    assert rows(lake, "step_trainer_trusted",
-                ["serialNumber", "sensorReadingTime", "distanceFromObject"]) == [
-        ("s-1", T, 101), ("s-2", T + 1, 200),
+    assert rows(
+        lake, "step_trainer_trusted", ["serialNumber", "sensorReadingTime", "distanceFromObject"]
+    ) == [
+        ("s-1", T, 101),
+        ("s-2", T + 1, 200),
     ]
 
 
 def test_since_consent_keeps_only_readings_from_the_consent_date(tmp_path, lake):
-    build(tmp_path, lake, {
-        "customer/c.json": [customer("ann@x.com", T, consent=T + 10)],
-        "accelerometer/a.json": [accel("ann@x.com", T + 9), accel("ann@x.com", T + 10)],
-        "step_trainer/s.json": [step("s-1", T + 9), step("s-1", T + 10)],
-    }, consent="since-consent")
+    build(
+        tmp_path,
+        lake,
+        {
+            "customer/c.json": [customer("ann@x.com", T, consent=T + 10)],
+            "accelerometer/a.json": [accel("ann@x.com", T + 9), accel("ann@x.com", T + 10)],
+            "step_trainer/s.json": [step("s-1", T + 9), step("s-1", T + 10)],
+        },
+        consent="since-consent",
+    )
 
     assert rows(lake, "accelerometer_trusted", ["timestamp"]) == [(T + 10,)]
     assert rows(lake, "step_trainer_trusted", ["sensorReadingTime"]) == [(T + 10,)]
@@ -88,7 +117,10 @@ def test_a_rebuild_from_unchanged_inputs_is_skipped(tmp_path, lake):
 
 
 def test_trust_before_land_says_what_to_do(lake):
-    with pytest.raises(StediError, match=r"no landed_files table in lake .*: run `stedi land SOURCE --lake .*` first"):
+    with pytest.raises(
+        StediError,
+        match=r"no landed_files table in lake .*: run `stedi land SOURCE --lake .*` first",
+    ):
         trust(lake)
 
 

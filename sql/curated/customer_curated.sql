@@ -14,7 +14,9 @@ accelerometer_trusted as (
 with_readings as (
     select *
     from customer_trusted
-    where email_key in (select email_key from accelerometer_trusted)
+    where
+        customer_trusted.email_key
+        in (select accelerometer_trusted.email_key from accelerometer_trusted)
 ),
 
 final as (

@@ -38,10 +38,10 @@ paired_by_customer as (
         accelerometer_trusted.y,
         accelerometer_trusted.z
     from step_trainer_trusted
-    inner join owners using (serialNumber)
+    inner join owners on step_trainer_trusted.serialNumber = owners.serialNumber
     inner join accelerometer_trusted
-        on accelerometer_trusted.email_key = owners.email_key
-        and accelerometer_trusted.timestamp = step_trainer_trusted.sensorReadingTime
+        on owners.email_key = accelerometer_trusted.email_key
+        and step_trainer_trusted.sensorReadingTime = accelerometer_trusted.timestamp
     where getvariable('ml_join') = 'customer'
 ),
 
@@ -58,7 +58,7 @@ paired_by_timestamp as (
         accelerometer_trusted.z
     from step_trainer_trusted
     inner join accelerometer_trusted
-        on accelerometer_trusted.timestamp = step_trainer_trusted.sensorReadingTime
+        on step_trainer_trusted.sensorReadingTime = accelerometer_trusted.timestamp
     where getvariable('ml_join') = 'timestamp'
 ),
 

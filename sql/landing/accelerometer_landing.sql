@@ -34,7 +34,7 @@ checked as (
 
 final as (
     select
-        user,
+        user,  -- noqa: AL03
         timestamp,
         x,
         y,

@@ -22,7 +22,7 @@ readings as (
 consented as (
     select readings.*
     from readings
-    inner join customer_trusted using (email_key)
+    inner join customer_trusted on readings.email_key = customer_trusted.email_key
     where getvariable('consent_policy') = 'customer'
         or readings.timestamp >= customer_trusted.shareWithResearchAsOfDate
 ),
@@ -39,7 +39,7 @@ deduplicated as (
 final as (
     select
         email_key,
-        user,
+        user,  -- noqa: AL03
         timestamp,
         x,
         y,

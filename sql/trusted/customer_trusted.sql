@@ -57,7 +57,7 @@ final as (
         consenting._line_number,
         consenting._batch_id
     from consenting
-    inner join owned_serials using (email_key)
+    inner join owned_serials on consenting.email_key = owned_serials.email_key
 )
 
 select * from final

@@ -24,7 +24,9 @@ owners as (
         unnest(serial_numbers) as serialNumber,
         shareWithResearchAsOfDate
     from customer_trusted
-    where email_key in (select email_key from accelerometer_trusted)
+    where
+        customer_trusted.email_key
+        in (select accelerometer_trusted.email_key from accelerometer_trusted)
 ),
 
 owned as (

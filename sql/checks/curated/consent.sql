@@ -29,7 +29,7 @@ consenting as (
 leaked_customers as (
     select 'customer_curated' as table_name, customer_id
     from customer_curated
-    where customer_id not in (select customer_id from consenting)
+    where customer_curated.customer_id not in (select consenting.customer_id from consenting)
 ),
 
 leaked_readings as (

@@ -23,7 +23,7 @@ email_values as (
     from customer_curated
     where customer_id like '%@%'
     union all
-    select 'machine_learning_curated', 'customer_id'
+    select 'machine_learning_curated' as table_name, 'customer_id' as column_name
     from machine_learning_curated
     where customer_id like '%@%'
 ),

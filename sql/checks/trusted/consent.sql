@@ -38,7 +38,7 @@ serial_owners as (
 leaked_customers as (
     select 'customer_trusted' as table_name, email_key as row_key
     from customer_trusted
-    where email_key not in (select email_key from consenting)
+    where customer_trusted.email_key not in (select consenting.email_key from consenting)
 ),
 
 leaked_accelerometer as (

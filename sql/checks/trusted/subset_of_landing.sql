@@ -7,12 +7,12 @@ with customer_orphans as (
     select 'customer_trusted' as table_name, t._source_file, t._line_number
     from customer_trusted as t
     left join customer_landing as l
-        on l._source_file = t._source_file
-        and l._line_number = t._line_number
-        and l._batch_id = t._batch_id
-        and l.email = t.email
-        and l.lastUpdateDate = t.lastUpdateDate
-        and l.shareWithResearchAsOfDate is not distinct from t.shareWithResearchAsOfDate
+        on t._source_file = l._source_file
+        and t._line_number = l._line_number
+        and t._batch_id = l._batch_id
+        and t.email = l.email
+        and t.lastUpdateDate = l.lastUpdateDate
+        and t.shareWithResearchAsOfDate is not distinct from l.shareWithResearchAsOfDate
     where l._source_file is null
 ),
 
@@ -20,12 +20,12 @@ accelerometer_orphans as (
     select 'accelerometer_trusted' as table_name, t._source_file, t._line_number
     from accelerometer_trusted as t
     left join accelerometer_landing as l
-        on l._source_file = t._source_file
-        and l._line_number = t._line_number
-        and l._batch_id = t._batch_id
-        and l.user = t.user
-        and l.timestamp = t.timestamp
-        and l.x = t.x and l.y = t.y and l.z = t.z
+        on t._source_file = l._source_file
+        and t._line_number = l._line_number
+        and t._batch_id = l._batch_id
+        and t.user = l.user
+        and t.timestamp = l.timestamp
+        and t.x = l.x and t.y = l.y and t.z = l.z
     where l._source_file is null
 ),
 
@@ -33,12 +33,12 @@ step_trainer_orphans as (
     select 'step_trainer_trusted' as table_name, t._source_file, t._line_number
     from step_trainer_trusted as t
     left join step_trainer_landing as l
-        on l._source_file = t._source_file
-        and l._line_number = t._line_number
-        and l._batch_id = t._batch_id
-        and l.serialNumber = t.serialNumber
-        and l.sensorReadingTime = t.sensorReadingTime
-        and l.distanceFromObject = t.distanceFromObject
+        on t._source_file = l._source_file
+        and t._line_number = l._line_number
+        and t._batch_id = l._batch_id
+        and t.serialNumber = l.serialNumber
+        and t.sensorReadingTime = l.sensorReadingTime
+        and t.distanceFromObject = l.distanceFromObject
     where l._source_file is null
 ),
 

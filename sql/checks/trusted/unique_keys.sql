@@ -31,12 +31,12 @@ null_keys as (
     from customer_trusted where email_key is null
     having count(*) > 0
     union all
-    select 'accelerometer_trusted', null, count(*)
+    select 'accelerometer_trusted' as table_name, null as row_key, count(*) as copies
     from accelerometer_trusted
     where email_key is null or timestamp is null or x is null or y is null or z is null
     having count(*) > 0
     union all
-    select 'step_trainer_trusted', null, count(*)
+    select 'step_trainer_trusted' as table_name, null as row_key, count(*) as copies
     from step_trainer_trusted
     where serialNumber is null or sensorReadingTime is null
     having count(*) > 0
