@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from stedi import catalog, curate, generator, land, pipeline, trust
+from stedi import __version__, catalog, curate, land, pipeline, trust
 from stedi.errors import StediError
 from stedi.lake import Lake
 from stedi.render import Reporter
@@ -62,19 +62,33 @@ MlJoinOption = Annotated[
         "alone, as the course rubric did (warns)."
     ),
 ]
-SourceArgument = Annotated[
-    Path,
-    typer.Argument(help="Folder with customer/, accelerometer/, step_trainer/ JSON-lines files."),
-]
+SOURCE_HELP = "Folder with customer/, accelerometer/ and step_trainer/ JSON-lines files."
+
+
+def version_callback(value: bool):
+    if value:
+        print(f"stedi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = None,
+):
+    """stedi: a single-node lakehouse for STEDI Step Trainer data."""
 
 
 @contextmanager
-def reporting(quiet: bool, log_format: LogFormat, message: str):
+def reporting(quiet: bool = False, log_format: LogFormat = LogFormat.text):
     """A reporter for the command; a `StediError` becomes one line on stderr and its exit code."""
     reporter = Reporter(quiet=quiet, log_format=log_format.value)
     try:
-        with reporter.working(message):
-            yield reporter
+        yield reporter
     except StediError as err:
         reporter.error(str(err), err.exit_code)
         raise typer.Exit(err.exit_code) from None
@@ -82,7 +96,7 @@ def reporting(quiet: bool, log_format: LogFormat, message: str):
 
 @app.command("land")
 def land_command(
-    source: SourceArgument,
+    source: Annotated[Path, typer.Argument(metavar="SOURCE", help=SOURCE_HELP)],
     lake: LakeOption = "./lake",
     quiet: QuietOption = False,
     log_format: LogFormatOption = LogFormat.text,
@@ -91,8 +105,9 @@ def land_command(
 
     Example: stedi land ../shared/data/stedi --lake ./lake
     """
-    with reporting(quiet, log_format, "landing") as out:
-        result = land.land(source, Lake(lake), progress=out.progress)
+    with reporting(quiet, log_format) as out:
+        with out.working("landing"):
+            result = land.land(source, Lake(lake), progress=out.progress)
         out.summary(result.tables, land_notes(result))
 
 
@@ -107,8 +122,9 @@ def trust_command(
 
     Example: stedi trust --lake ./lake --consent since-consent
     """
-    with reporting(quiet, log_format, "building the trusted zone") as out:
-        result = trust.trust(Lake(lake), consent=consent.value, progress=out.progress)
+    with reporting(quiet, log_format) as out:
+        with out.working("building the trusted zone"):
+            result = trust.trust(Lake(lake), consent=consent.value, progress=out.progress)
         out.summary(result.tables, [])
 
 
@@ -124,10 +140,11 @@ def curate_command(
 
     Example: stedi curate --lake ./lake --ml-join customer
     """
-    with reporting(quiet, log_format, "building the curated zone") as out:
-        result = curate.curate(
-            Lake(lake), consent=consent.value, ml_join=ml_join.value, progress=out.progress
-        )
+    with reporting(quiet, log_format) as out:
+        with out.working("building the curated zone"):
+            result = curate.curate(
+                Lake(lake), consent=consent.value, ml_join=ml_join.value, progress=out.progress
+            )
         for warning in result.warnings:
             out.warn(warning)
         out.summary(result.tables, [])
@@ -135,7 +152,9 @@ def curate_command(
 
 @app.command("run")
 def run_command(
-    source: SourceArgument = Path("sample_data"),
+    source: Annotated[Path, typer.Argument(metavar="SOURCE", help=SOURCE_HELP)] = Path(
+        "sample_data"
+    ),
     lake: LakeOption = "./lake",
     consent: ConsentOption = Consent.customer,
     ml_join: MlJoinOption = MlJoin.customer,
@@ -146,14 +165,15 @@ def run_command(
 
     Example: stedi run ../shared/data/stedi --lake ./lake
     """
-    with reporting(quiet, log_format, "running") as out:
-        result = pipeline.run(
-            source,
-            Lake(lake),
-            consent=consent.value,
-            ml_join=ml_join.value,
-            progress=out.progress,
-        )
+    with reporting(quiet, log_format) as out:
+        with out.working("running"):
+            result = pipeline.run(
+                source,
+                Lake(lake),
+                consent=consent.value,
+                ml_join=ml_join.value,
+                progress=out.progress,
+            )
         for warning in result.warnings:
             out.warn(warning)
         tables = [*result.land.tables, *result.trusted.tables, *result.curated.tables]
@@ -163,7 +183,7 @@ def run_command(
 @app.command("inspect")
 def inspect_command(
     sql: Annotated[
-        str | None, typer.Argument(help="A read-only SQL query over the tables.")
+        str | None, typer.Argument(metavar="SQL", help="A read-only SQL query over the tables.")
     ] = None,
     lake: LakeOption = "./lake",
     format: Annotated[Format, typer.Option("--format", "-f", help="Result format.")] = Format.table,
@@ -172,8 +192,8 @@ def inspect_command(
 
     Example: stedi inspect "select count(*) from machine_learning_curated"
     """
-    with reporting(False, LogFormat.text, "reading the lake") as out:
-        if sql is None:
+    with reporting() as out:
+        if sql is None or not sql.strip():
             out.catalog(catalog.catalog(Lake(lake)))
         else:
             out.result(catalog.query(Lake(lake), sql), format.value)
@@ -183,9 +203,7 @@ def inspect_command(
 def generate_command(
     out_dir: Annotated[Path, typer.Argument(metavar="OUT", help="Folder to write into.")],
     customers: Annotated[int, typer.Option(min=1, help="Number of customers.")] = 200,
-    seed: Annotated[
-        int, typer.Option(help="Random seed: the same seed writes the same files.")
-    ] = 0,
+    seed: Annotated[int, typer.Option(help="The same seed writes the same files.")] = 0,
     defect_rate: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of lines replaced by a defect.")
     ] = 0.001,
@@ -194,7 +212,9 @@ def generate_command(
 
     Example: stedi generate sample_data --seed 7
     """
-    with reporting(False, LogFormat.text, "generating") as out:
+    from stedi import generator  # imports polars and numpy: only this command needs them
+
+    with reporting() as out:
         result = generator.generate(
             out_dir, customers=customers, seed=seed, defect_rate=defect_rate
         )

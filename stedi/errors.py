@@ -1,6 +1,7 @@
 """The errors stedi expects; each message says how to fix the problem.
 
-`cli.py` catches only `StediError` and exits with its `exit_code` (DESIGN.md).
+`cli.py` catches only `StediError` and exits with its `exit_code`: 1 error, 3 a quality
+check failed, 4 the lake is locked (2, usage, is the command line's own).
 """
 
 

@@ -5,8 +5,11 @@ and the pseudonym key. A Delta write is one atomic commit: a reader or a crash s
 table's old version or its new one, never a mix.
 """
 
+import json
 import os
 import secrets
+import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +19,7 @@ import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError
 
-from stedi.errors import LakeError
+from stedi.errors import LakeError, LakeLocked
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,25 @@ class Lake:
             msg = f"a lake on S3 is not supported yet: {root}; use a local folder"
             raise LakeError(msg)
         self.root = Path(root).absolute()
+        self._lock_depth = 0
+
+    @contextmanager
+    def locked(self):
+        """Hold the lake's run lock, `_system/lock`, for the block; re-entrant.
+
+        Raises `LakeLocked` naming the holder when another live process holds it. A lock
+        whose process is gone (same host, dead pid) is stale and taken over.
+        """
+        if self._lock_depth == 0:
+            self.ensure_writable()
+            _acquire(self.root / "_system" / "lock")
+        self._lock_depth += 1
+        try:
+            yield
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                (self.root / "_system" / "lock").unlink(missing_ok=True)
 
     def uri(self, table: str) -> str:
         return str(self.root / TABLES[table].zone / table)
@@ -179,3 +201,61 @@ class Lake:
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
+
+
+def _acquire(path: Path) -> None:
+    holder = {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    for _attempt in range(2):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            current = _read_holder(path)
+            if not _is_stale(current) or not _take_over(path, current):
+                msg = (
+                    f"the lake is locked by another run (host {current.get('host')},"
+                    f" pid {current.get('pid')}, started {current.get('started')});"
+                    f" try again when it ends, or delete {path} if that run is gone"
+                )
+                raise LakeLocked(msg) from None
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump(holder, f)
+        return
+
+
+def _read_holder(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _is_stale(holder: dict) -> bool:
+    """A lock of this host whose process no longer runs."""
+    if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+        return False
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _take_over(path: Path, stale: dict) -> bool:
+    """Move the stale lock aside, unless another process took it over first."""
+    aside = path.with_name(f"lock.stale-{os.getpid()}")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return True
+    if _read_holder(aside) != stale:
+        os.rename(aside, path)
+        return False
+    aside.unlink()
+    return True

@@ -63,9 +63,12 @@ def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = No
     unchanged size and modification time spare re-reading it. Raises `SourceError` for a
     missing or empty source and `LakeError` for a lake that cannot be written.
     """
-    report = progress or (lambda _message: None)
     found = source.discover(source_root)
-    lake.ensure_writable()
+    with lake.locked():
+        return _land(found, lake, progress or (lambda _message: None))
+
+
+def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) -> LandResult:
     known = _known_files(lake)
     batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     landed_at = datetime.now(UTC)

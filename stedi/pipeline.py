@@ -30,7 +30,8 @@ def run(
     progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Land new files from `source_root`, then rebuild trusted and curated where inputs changed."""
-    landed = land(source_root, lake, progress=progress)
-    trusted = trust(lake, consent=consent, progress=progress)
-    curated = curate(lake, consent=consent, ml_join=ml_join, progress=progress)
+    with lake.locked():
+        landed = land(source_root, lake, progress=progress)
+        trusted = trust(lake, consent=consent, progress=progress)
+        curated = curate(lake, consent=consent, ml_join=ml_join, progress=progress)
     return RunResult(landed, trusted, curated)

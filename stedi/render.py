@@ -18,14 +18,16 @@ from rich.table import Table
 from stedi.lake import TableInfo
 from stedi.zone import TableResult
 
+PIPE_WIDTH = 1000
+
 
 class Reporter:
     def __init__(self, *, quiet: bool = False, log_format: str = "text"):
         self.quiet = quiet
         self.json = log_format == "json"
-        self.err = Console(stderr=True)
-        # Piped output is for logs and files: wide enough that no table cell is cut.
-        self.out = Console(width=None if sys.stdout.isatty() else 160)
+        # Output to a file or pipe is for logs: no line is wrapped and no table cell cut.
+        self.err = Console(stderr=True, width=None if sys.stderr.isatty() else PIPE_WIDTH)
+        self.out = Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
         self._status = None
 
     @contextmanager
@@ -49,7 +51,7 @@ class Reporter:
         if self.json:
             self._event("warning", message=message)
         elif not self.quiet:
-            self.err.print(f"[yellow]warning:[/] {message}", highlight=False)
+            self.err.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
     def error(self, message: str, exit_code: int) -> None:
         if self.json:
@@ -60,16 +62,13 @@ class Reporter:
     def summary(self, tables: list[TableResult], notes: list[str]) -> None:
         """The tables a command touched: zone, table, rows, quarantined, version, status."""
         if self.json:
-            self._event("summary", tables=[t.__dict__ for t in tables], notes=notes)
+            self._event("summary", tables=[_table_event(t) for t in tables], notes=notes)
             return
         if self.quiet:
             return
-        table = Table(
-            "zone", "table", "rows", "quarantined", "version", "status", box=box.SIMPLE_HEAD
-        )
-        table.columns[1].no_wrap = True
+        table = _table("zone", "table", "rows", "quarantined", "version", "status")
         for t in tables:
-            quarantined = f"{t.quarantined:,}" if t.zone == "landing" else ""
+            quarantined = f"{t.quarantined:,}" if _counts_quarantine(t) else ""
             status = "published" if t.published else "unchanged"
             table.add_row(t.zone, t.table, f"{t.rows:,}", quarantined, str(t.version), status)
         self.out.print(table)
@@ -77,8 +76,7 @@ class Reporter:
             self.out.print(note, highlight=False, soft_wrap=True)
 
     def catalog(self, tables: list[TableInfo]) -> None:
-        table = Table("table", "zone", "rows", "version", "updated", box=box.SIMPLE_HEAD)
-        table.columns[0].no_wrap = True
+        table = _table("table", "zone", "rows", "version", "updated")
         for t in tables:
             updated = f"{t.updated:%Y-%m-%dT%H:%M:%SZ}"
             table.add_row(t.table, t.zone, f"{t.rows:,}", str(t.version), updated)
@@ -90,15 +88,42 @@ class Reporter:
         if fmt == "csv":
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(data.column_names)
-            writer.writerows([row[c] for c in data.column_names] for row in rows)
+            writer.writerows([_cell(row[c]) for c in data.column_names] for row in rows)
         elif fmt == "json":
             sys.stdout.write(json.dumps(rows, default=str, indent=2) + "\n")
         else:
-            table = Table(*data.column_names, box=box.SIMPLE_HEAD)
+            table = _table(*data.column_names)
             for row in rows:
-                table.add_row(*("NULL" if v is None else str(v) for v in row.values()))
+                table.add_row(*("NULL" if v is None else _cell(v) for v in row.values()))
             self.out.print(table)
 
     def _event(self, event: str, **fields) -> None:
         record = {"time": datetime.now(UTC).isoformat(), "event": event, **fields}
         sys.stderr.write(json.dumps(record, default=str) + "\n")
+
+
+def _table(*columns: str) -> Table:
+    table = Table(*columns, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in table.columns:
+        column.no_wrap = True
+    return table
+
+
+def _counts_quarantine(table: TableResult) -> bool:
+    """The summary's quarantined column is for the three landing tables."""
+    return table.zone == "landing" and table.table != "quarantine"
+
+
+def _table_event(table: TableResult) -> dict:
+    fields = dict(table.__dict__)
+    fields["quarantined"] = table.quarantined if _counts_quarantine(table) else None
+    return fields
+
+
+def _cell(value) -> str:
+    """A value as text: lists and structs as JSON, times in ISO 8601."""
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=str)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else str(value)

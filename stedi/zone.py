@@ -58,7 +58,11 @@ def build(
     checks of the zone then run over the staged tables, and only if all pass is each
     output replaced in the lake. Raises `QualityCheckFailed` with the lake unchanged.
     """
-    report = progress or (lambda _message: None)
+    with lake.locked():
+        return _build(lake, zone, inputs, outputs, variables, progress or (lambda _m: None))
+
+
+def _build(lake, zone, inputs, outputs, variables, report) -> ZoneResult:
     con = queries.connect(variables=variables)
     registered = lake.register(con, inputs)
     fingerprint = _fingerprint(lake, zone, registered, outputs, variables)

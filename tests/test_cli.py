@@ -1,10 +1,13 @@
 import json
+import socket
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
 
 from conftest import accel, customer, step, write_source
-from stedi import queries
+from stedi import __version__, queries
 from stedi.cli import app
 from stedi.lake import Lake
 
@@ -39,7 +42,7 @@ def test_run_prints_a_summary_and_exits_0(source, tmp_path):
     assert result.exit_code == 0, result.output
     lines = [line.split() for line in result.output.splitlines()]
     assert ["landing", "accelerometer_landing", "2", "1", "0", "published"] in lines
-    assert ["landing", "quarantine", "1", "1", "0", "published"] in lines
+    assert ["landing", "quarantine", "1", "0", "published"] in lines
     assert ["trusted", "customer_trusted", "1", "0", "published"] in lines
     assert ["curated", "machine_learning_curated", "1", "0", "published"] in lines
     assert "ignored (not JSON lines): step_trainer/README.md" in result.output
@@ -138,7 +141,8 @@ def test_inspect_lists_the_catalog_and_answers_json(source, tmp_path):
     )
 
     assert catalog.exit_code == 0, catalog.output
-    names = [line.split()[0] for line in catalog.output.splitlines()[3:] if line.strip()]
+    assert catalog.output.splitlines()[0].split() == ["table", "zone", "rows", "version", "updated"]
+    names = [line.split()[0] for line in catalog.output.splitlines()[2:]]
     assert names == [
         "customer_landing",
         "accelerometer_landing",
@@ -195,3 +199,30 @@ def test_a_failing_check_exits_3_and_publishes_nothing(source, tmp_path, monkeyp
         " 'bo@x.com@1655564444000'}]\n"
     )
     assert {t: Lake(lake_path).version(t) for t in before} == before
+
+
+def test_a_locked_lake_exits_4_with_one_line_naming_the_holder(source, tmp_path):
+    lake = Lake(tmp_path / "lake")
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as holder:
+        (lake.root / "_system").mkdir(parents=True)
+        (lake.root / "_system" / "lock").write_text(
+            json.dumps({"host": socket.gethostname(), "pid": holder.pid, "started": "then"})
+        )
+        try:
+            result = runner.invoke(app, ["run", str(source), "--lake", str(lake.root)])
+        finally:
+            holder.kill()
+
+    assert result.exit_code == 4
+    assert result.output == (
+        f"error: the lake is locked by another run (host {socket.gethostname()}, pid {holder.pid},"
+        f" started then); try again when it ends, or delete {lake.root / '_system' / 'lock'}"
+        " if that run is gone\n"
+    )
+    assert lake.tables() == []
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+
+    assert (result.exit_code, result.output) == (0, f"stedi {__version__}\n")

@@ -1,0 +1,62 @@
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from stedi.errors import LakeLocked
+from stedi.lake import Lake
+
+
+def write_lock(lake: Lake, pid: int, host: str | None = None) -> None:
+    (lake.root / "_system").mkdir(parents=True, exist_ok=True)
+    holder = {
+        "host": host or socket.gethostname(),
+        "pid": pid,
+        "started": "2026-12-03T10:00:00+00:00",
+    }
+    (lake.root / "_system" / "lock").write_text(json.dumps(holder))
+
+
+def test_a_lock_held_by_a_live_process_refuses_a_second_run(lake):
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as holder:
+        write_lock(lake, holder.pid)
+        try:
+            with pytest.raises(LakeLocked) as raised, lake.locked():
+                pass
+        finally:
+            holder.kill()
+
+    assert str(raised.value) == (
+        f"the lake is locked by another run (host {socket.gethostname()}, pid {holder.pid},"
+        f" started 2026-12-03T10:00:00+00:00); try again when it ends,"
+        f" or delete {lake.root / '_system' / 'lock'} if that run is gone"
+    )
+    assert raised.value.exit_code == 4
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over_and_released(lake):
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    write_lock(lake, int(dead.stdout))
+
+    with lake.locked():
+        holder = json.loads((lake.root / "_system" / "lock").read_text())
+        with lake.locked():  # re-entrant within one run
+            pass
+        assert (lake.root / "_system" / "lock").exists()
+
+    assert holder["pid"] != int(dead.stdout)
+    assert not (lake.root / "_system" / "lock").exists()
+
+
+def test_a_lock_of_another_host_is_never_taken_over(lake):
+    write_lock(lake, 1, host="elsewhere")
+
+    with pytest.raises(LakeLocked, match=r"host elsewhere, pid 1"), lake.locked():
+        pass
