@@ -73,34 +73,18 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
     batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     landed_at = datetime.now(UTC)
     con = queries.connect(variables={"batch_id": batch_id, "ingested_at": landed_at})
-    manifest, skipped = [], {dataset: 0 for dataset in DATASETS}
+    manifest, skipped = [], {}
     for dataset in DATASETS:
-        con.execute(
-            "create or replace table raw_records"
-            " (_source_file varchar, _line_number bigint, raw varchar)"
-        )
-        for file in (f for f in found.files if f.dataset == dataset):
-            if (file.name, file.size, file.modified_ns) in known["stat"]:
-                skipped[dataset] += 1
-                continue
-            report(f"reading {file.name}")
-            data = source.read_bytes(file)
-            digest = source.content_hash(data)
-            if (file.name, digest) in known["content"]:
-                skipped[dataset] += 1
-                continue
-            records = source.records(file, data)
-            con.register("file_records", records)
-            con.execute("insert into raw_records select * from file_records")
-            con.unregister("file_records")
-            manifest.append(_manifest_row(file, digest, len(records), batch_id, landed_at))
+        files = [f for f in found.files if f.dataset == dataset]
+        new = _read_new_files(con, files, known, report)
+        skipped[dataset] = len(files) - len(new)
+        manifest += [_manifest_row(*row, batch_id, landed_at) for row in new]
         report(f"validating {dataset} records")
-        con.execute(
-            f"create or replace table source_fields as {queries.load('landing/source_fields')}"
-        )
+        con.execute(f"create table source_fields as {queries.load('landing/source_fields')}")
         con.execute(
             f"create table staged_{dataset} as {queries.load(f'landing/{LANDING_TABLES[dataset]}')}"
         )
+        con.execute("drop table raw_records; drop table source_fields")
     datasets = _dataset_results(con, manifest, skipped)
     published = set()
     if manifest:
@@ -114,6 +98,29 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
         found.ignored,
         _table_results(lake, datasets, published),
     )
+
+
+def _read_new_files(con, files: list[SourceFile], known: dict[str, set], report) -> list[tuple]:
+    """Load the raw records of the files not landed yet into `raw_records`.
+
+    Returns (file, sha256, record count) for each file read.
+    """
+    con.execute("create table raw_records (_source_file varchar, _line_number bigint, raw varchar)")
+    new = []
+    for file in files:
+        if (file.name, file.size, file.modified_ns) in known["stat"]:
+            continue
+        report(f"reading {file.name}")
+        data = source.read_bytes(file)
+        digest = source.content_hash(data)
+        if (file.name, digest) in known["content"]:
+            continue
+        records = source.records(file, data)
+        con.register("file_records", records)
+        con.execute("insert into raw_records select * from file_records")
+        con.unregister("file_records")
+        new.append((file, digest, len(records)))
+    return new
 
 
 def _known_files(lake: Lake) -> dict[str, set]:
