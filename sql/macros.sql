@@ -1,47 +1,66 @@
--- Macros shared by the landing models: reading typed values out of a parsed JSON record.
--- A record's fields are a list of {k: lower-cased key, v: JSON value}, so that field names
--- match case-insensitively (`timeStamp` is `timestamp`). A JSON null value reads as SQL NULL.
+-- Macros shared by the landing models: reading typed values out of a JSON record.
+-- Field names match case-insensitively (`timeStamp` is `timestamp`); the exact name is the
+-- fast path, `keys` (the record's json_keys) the fallback. Of two keys that differ only in
+-- case, the first wins.
 
-create macro field(fields, name) as
-    list_filter(fields, lambda f: f.k = name)[1].v;
+create macro field(record, keys, name) as
+    case
+        when list_contains(keys, name) then record -> name
+        else record -> list_filter(keys, lambda k: lower(k) = lower(name))[1]
+    end;
 
-create macro has_field(fields, name) as
-    len(list_filter(fields, lambda f: f.k = name)) > 0;
+create macro has_field(keys, name) as
+    list_contains(keys, name) or len(list_filter(keys, lambda k: lower(k) = lower(name))) > 0;
 
--- Scalars read as text (a phone number sent as a number stays its digits); objects and
--- arrays are not text.
+-- Strings and numbers read as text (a phone number sent as a number stays its digits);
+-- booleans, objects and arrays are not text.
 create macro as_text(j) as
-    case when json_type(j) not in ('OBJECT', 'ARRAY') then j ->> '$' end;
+    case when json_type(j) in ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') then j ->> '$' end;
 
--- Numbers sent as strings are accepted; an integral double (1.655e12) is an integer.
+-- A decimal number, also when sent as a string; not hex, not `1_000`, not NaN or Infinity.
+create macro as_number(j) as
+    case
+        when
+            json_type(j) in ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE')
+            and regexp_full_match(trim(j ->> '$'), '-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?')
+            then try_cast(trim(j ->> '$') as double)
+    end;
+
+-- An integer, also when sent as a string or as an integral double (1.655e12); a
+-- fraction is a wrong type, never rounded.
 create macro as_bigint(j) as
     case
-        when json_type(j) in ('OBJECT', 'ARRAY', 'BOOLEAN') then null
-        when try_cast(j ->> '$' as bigint) is not null then try_cast(j ->> '$' as bigint)
-        when try_cast(j ->> '$' as double) = trunc(try_cast(j ->> '$' as double))
-            then try_cast(try_cast(j ->> '$' as double) as bigint)
+        when regexp_full_match(trim(j ->> '$'), '-?\d+') then try_cast(trim(j ->> '$') as bigint)
+        when as_number(j) = trunc(as_number(j)) then try_cast(as_number(j) as bigint)
     end;
 
 create macro as_double(j) as
-    case
-        when json_type(j) in ('OBJECT', 'ARRAY', 'BOOLEAN') then null
-        when isfinite(try_cast(j ->> '$' as double)) then try_cast(j ->> '$' as double)
-    end;
+    case when isfinite(as_number(j)) then as_number(j) end;
 
+-- A calendar date (YYYY-MM-DD) that every reader can represent: years 1 to 9999.
 create macro as_date(j) as
-    try_cast(as_text(j) as date);
-
--- Why a field fails, or NULL when it is fine. `value` is the field read with its type.
-create macro field_problem(fields, name, value, required) as
     case
-        when required and not has_field(fields, name) then 'missing_field'
-        when required and (field(fields, name) is null or trim(as_text(field(fields, name))) = '')
-            then 'null_field'
-        when field(fields, name) is not null and value is null then 'wrong_type'
+        when try_cast(as_text(j) as date) between date '0001-01-01' and date '9999-12-31'
+            then try_cast(as_text(j) as date)
     end;
 
--- Reading times are epoch milliseconds between 2000 and 2100; epoch seconds fall outside.
-create macro reading_time_problem(ms) as
+-- Text is blank when only white space remains, Unicode's included.
+create macro strip(s) as
+    trim(s, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(8203)
+        || chr(65279));
+
+-- Why a field fails, or NULL when it is fine: `j` is its JSON value (NULL when absent),
+-- `value` the same read with its type.
+create macro field_problem(keys, name, j, value, required) as
+    case
+        when required and not has_field(keys, name) then 'missing_field'
+        when required and (json_type(j) = 'NULL' or strip(as_text(j)) = '') then 'null_field'
+        when json_type(j) <> 'NULL' and value is null then 'wrong_type'
+    end;
+
+-- Reading times, and the customer feed's dates, are epoch milliseconds between 2000 and
+-- 2100; epoch seconds, zero and negative values fall outside.
+create macro epoch_ms_problem(ms) as
     case
         when ms is not null
             and (ms < 946684800000 or ms >= 4102444800000) then 'timestamp_out_of_range'
@@ -49,7 +68,7 @@ create macro reading_time_problem(ms) as
 
 -- The UTC time of a reading, for sane reading times only (no overflow on wild values).
 create macro reading_at(ms) as
-    case when reading_time_problem(ms) is null then make_timestamptz(ms * 1000) end;
+    case when epoch_ms_problem(ms) is null then make_timestamptz(ms * 1000) end;
 
 -- The first problem of a record, as {field, reason}, or NULL for a valid record.
 create macro first_problem(problems) as
@@ -64,4 +83,4 @@ create macro customer_id(email) as
     );
 
 create macro normal_email(email) as
-    lower(trim(email));
+    lower(strip(email));

@@ -8,7 +8,13 @@ from stedi.trust import CONSENT_POLICIES, check_choice
 from stedi.zone import ZoneResult
 
 ML_JOINS = ("customer", "timestamp")
-INPUTS = ["customer_landing", "customer_trusted", "accelerometer_trusted", "step_trainer_trusted"]
+INPUTS = [
+    "customer_landing",
+    "quarantine",
+    "customer_trusted",
+    "accelerometer_trusted",
+    "step_trainer_trusted",
+]
 OUTPUTS = ["customer_curated", "machine_learning_curated"]
 TIMESTAMP_JOIN_WARNING = (
     "--ml-join timestamp pairs readings by timestamp alone, so readings of different"

@@ -7,7 +7,7 @@ from stedi.errors import StediError
 from stedi.zone import ZoneResult
 
 CONSENT_POLICIES = ("customer", "since-consent")
-INPUTS = ["customer_landing", "accelerometer_landing", "step_trainer_landing"]
+INPUTS = ["customer_landing", "accelerometer_landing", "step_trainer_landing", "quarantine"]
 OUTPUTS = ["customer_trusted", "accelerometer_trusted", "step_trainer_trusted"]
 
 

@@ -181,8 +181,9 @@ def test_a_failing_check_exits_3_and_publishes_nothing(source, tmp_path, monkeyp
     # A model that forgets the consent filter: the consent check must stop it.
     real_load = queries.load
     leaky = real_load("trusted/customer_trusted").replace(
-        "where shareWithResearchAsOfDate is not null", ""
+        "shareWithResearchAsOfDate is not null\n        and ", ""
     )
+    assert leaky != real_load("trusted/customer_trusted")
     monkeypatch.setattr(
         queries,
         "load",

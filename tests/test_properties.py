@@ -82,12 +82,13 @@ def model(custs, accs, steps, consent, ml_join):
     owners = {}
     for c in custs:
         owners.setdefault(c["serialNumber"], set()).add(key(c["email"]))
+    acc_times = {(e, t) for e, t, _ in acc_trusted}
     step_trusted = {}
     for s in steps:  # the last landed copy of a (serial, time) wins
         if any(
-            allowed(e, s["sensorReadingTime"])
+            (e, s["sensorReadingTime"]) in acc_times
             for e in owners.get(s["serialNumber"], ())
-            if e in curated
+            if e in consent_at
         ):
             step_trusted[(s["serialNumber"], s["sensorReadingTime"])] = s["distanceFromObject"]
     ml = Counter()

@@ -56,9 +56,7 @@ def test_readings_of_consenting_customers_only_without_exact_duplicates(tmp_path
     ]
 
 
-def test_step_trainer_keeps_serials_of_curated_customers_and_the_last_landed_conflict(
-    tmp_path, lake
-):
+def test_step_trainer_keeps_readings_attributable_to_a_consenting_owner(tmp_path, lake):
     build(
         tmp_path,
         lake,
@@ -69,11 +67,16 @@ def test_step_trainer_keeps_serials_of_curated_customers_and_the_last_landed_con
                 customer("bo@x.com", T, consent=T, serial="s-3"),  # no accelerometer readings
                 customer("cy@x.com", T, serial="s-4"),  # no consent
             ],
-            "accelerometer/a.json": [accel("ann@x.com", T), accel("cy@x.com", T)],
+            "accelerometer/a.json": [
+                accel("ann@x.com", T),
+                accel("ann@x.com", T + 1),
+                accel("cy@x.com", T),
+            ],
             "step_trainer/s.json": [
                 step("s-1", T, 100),
+                step("s-1", T, 101),  # a conflicting copy: the last landed wins
                 step("s-1", T, 101),
-                step("s-1", T, 101),
+                step("s-1", T + 5),  # no accelerometer reading of the owner at that time
                 step("s-2", T + 1),
                 step("s-3", T),
                 step("s-4", T),
@@ -83,10 +86,24 @@ def test_step_trainer_keeps_serials_of_curated_customers_and_the_last_landed_con
 
     assert rows(
         lake, "step_trainer_trusted", ["serialNumber", "sensorReadingTime", "distanceFromObject"]
-    ) == [
-        ("s-1", T, 101),
-        ("s-2", T + 1, 200),
-    ]
+    ) == [("s-1", T, 101), ("s-2", T + 1, 200)]
+
+
+def test_a_reused_serial_does_not_leak_a_non_consenting_users_readings(tmp_path, lake):
+    build(
+        tmp_path,
+        lake,
+        {
+            "customer/c.json": [
+                customer("ann@x.com", T, consent=T, serial="shared"),
+                customer("bo@x.com", T, serial="shared"),  # no consent
+            ],
+            "accelerometer/a.json": [accel("ann@x.com", T), accel("bo@x.com", T + 9)],
+            "step_trainer/s.json": [step("shared", T), step("shared", T + 9)],
+        },
+    )
+
+    assert rows(lake, "step_trainer_trusted", ["sensorReadingTime"]) == [(T,)]
 
 
 def test_since_consent_keeps_only_readings_from_the_consent_date(tmp_path, lake):

@@ -7,27 +7,39 @@ with source_records as (
     select * from source_fields
 ),
 
+extracted as (
+    select
+        *,
+        field(record, keys, 'user') as user_json,
+        field(record, keys, 'timestamp') as timestamp_json,
+        field(record, keys, 'x') as x_json,
+        field(record, keys, 'y') as y_json,
+        field(record, keys, 'z') as z_json
+    from source_records
+),
+
 typed as (
     select
         *,
-        as_text(field(fields, 'user')) as user,
-        as_bigint(field(fields, 'timestamp')) as timestamp,
-        as_double(field(fields, 'x')) as x,
-        as_double(field(fields, 'y')) as y,
-        as_double(field(fields, 'z')) as z
-    from source_records
+        as_text(user_json) as user,  -- noqa: AL03
+        as_bigint(timestamp_json) as timestamp,
+        as_double(x_json) as x,
+        as_double(y_json) as y,
+        as_double(z_json) as z
+    from extracted
 ),
 
 checked as (
     select
         *,
         case when json_problem is null then first_problem([
-            {field: 'user', reason: field_problem(fields, 'user', user, true)},
-            {field: 'timestamp', reason: field_problem(fields, 'timestamp', timestamp, true)},
-            {field: 'timestamp', reason: reading_time_problem(timestamp)},
-            {field: 'x', reason: field_problem(fields, 'x', x, true)},
-            {field: 'y', reason: field_problem(fields, 'y', y, true)},
-            {field: 'z', reason: field_problem(fields, 'z', z, true)}
+            {field: 'user', reason: field_problem(keys, 'user', user_json, user, true)},
+            {field: 'timestamp',
+             reason: field_problem(keys, 'timestamp', timestamp_json, timestamp, true)},
+            {field: 'timestamp', reason: epoch_ms_problem(timestamp)},
+            {field: 'x', reason: field_problem(keys, 'x', x_json, x, true)},
+            {field: 'y', reason: field_problem(keys, 'y', y_json, y, true)},
+            {field: 'z', reason: field_problem(keys, 'z', z_json, z, true)}
         ]) end as problem
     from typed
 ),

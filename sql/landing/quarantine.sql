@@ -2,31 +2,51 @@
 -- grain: one rejected source record
 -- key: batch_id, source_file, line_number
 -- invariant: together with the landing tables, holds every source record exactly once.
+--   A rejected customer record keeps the email and lastUpdateDate that could be read from
+--   it, so that the trusted zone can hold its customer back (a withdrawal may hide in it).
 
 with customer as (
-    select 'customer' as dataset, * from staged_customer
+    select
+        'customer' as dataset,
+        *,
+        email as customer_email,
+        lastUpdateDate as last_update_date
+    from staged_customer
+    where reject_reason is not null
 ),
 
 accelerometer as (
-    select 'accelerometer' as dataset, * from staged_accelerometer
+    select
+        'accelerometer' as dataset,
+        *,
+        null::varchar as customer_email,
+        null::bigint as last_update_date
+    from staged_accelerometer
+    where reject_reason is not null
 ),
 
 step_trainer as (
-    select 'step_trainer' as dataset, * from staged_step_trainer
+    select
+        'step_trainer' as dataset,
+        *,
+        null::varchar as customer_email,
+        null::bigint as last_update_date
+    from staged_step_trainer
+    where reject_reason is not null
 ),
 
 rejected as (
     select dataset, _source_file, _line_number, raw, reject_reason, reject_field,
-        _batch_id, _ingested_at
-    from customer where reject_reason is not null
+        _batch_id, _ingested_at, customer_email, last_update_date
+    from customer
     union all
     select dataset, _source_file, _line_number, raw, reject_reason, reject_field,
-        _batch_id, _ingested_at
-    from accelerometer where reject_reason is not null
+        _batch_id, _ingested_at, customer_email, last_update_date
+    from accelerometer
     union all
     select dataset, _source_file, _line_number, raw, reject_reason, reject_field,
-        _batch_id, _ingested_at
-    from step_trainer where reject_reason is not null
+        _batch_id, _ingested_at, customer_email, last_update_date
+    from step_trainer
 ),
 
 final as (
@@ -38,7 +58,9 @@ final as (
         reject_reason as reason,
         reject_field as field,
         _batch_id as batch_id,
-        _ingested_at as ingested_at
+        _ingested_at as ingested_at,
+        customer_email,
+        last_update_date
     from rejected
 )
 

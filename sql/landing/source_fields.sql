@@ -1,7 +1,8 @@
--- source_fields: every non-blank source line, parsed once into its list of fields.
--- grain: one source record (_source_file, _line_number)
+-- source_fields: every non-blank source line, parsed once: its JSON object and keys.
+-- grain: one source record
 -- key: _source_file, _line_number
--- invariant: one row per row of raw_records; json_problem is set exactly when fields is null.
+-- invariant: one row per row of raw_records; json_problem is null only for a JSON object
+--   without repeated keys.
 
 with source_records as (
     select * from raw_records
@@ -24,29 +25,30 @@ typed as (
 parsed as (
     select
         *,
-        case
-            when json_kind = 'OBJECT' then json_transform(raw, '"MAP(VARCHAR, JSON)"')
-        end as field_map
+        case when json_kind = 'OBJECT' then raw::json end as object,
+        case when json_kind = 'OBJECT' then json_keys(raw) end as object_keys
     from typed
 ),
 
-fields as (
+final as (
     select
         _source_file,
         _line_number,
         raw,
-        list_transform(
-            map_entries(field_map), lambda e: {k: lower(e.key), v: e.value}
-        ) as fields,
         case
             -- The reader turns invalid UTF-8 bytes into U+FFFD; such a line is not trusted.
             when contains(raw, chr(65533)) then 'invalid_utf8'
             when not is_json then 'invalid_json'
             when json_kind <> 'OBJECT' then 'not_an_object'
-            -- DuckDB reads an object that repeats a key as no map at all.
-            when field_map is null then 'duplicate_key'
-        end as json_problem
+            -- Keys that differ only in case (`timestamp`, `timeStamp`) would be ambiguous.
+            when
+                len(object_keys)
+                <> len(list_distinct(list_transform(object_keys, lambda k: lower(k))))
+                then 'duplicate_key'
+        end as json_problem,
+        object as record,
+        object_keys as keys
     from parsed
 )
 
-select * from fields
+select * from final

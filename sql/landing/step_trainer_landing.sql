@@ -7,13 +7,22 @@ with source_records as (
     select * from source_fields
 ),
 
+extracted as (
+    select
+        *,
+        field(record, keys, 'sensorReadingTime') as time_json,
+        field(record, keys, 'serialNumber') as serial_json,
+        field(record, keys, 'distanceFromObject') as distance_json
+    from source_records
+),
+
 typed as (
     select
         *,
-        as_bigint(field(fields, 'sensorreadingtime')) as sensorReadingTime,
-        as_text(field(fields, 'serialnumber')) as serialNumber,
-        as_bigint(field(fields, 'distancefromobject')) as distanceFromObject
-    from source_records
+        as_bigint(time_json) as sensorReadingTime,
+        as_text(serial_json) as serialNumber,
+        as_bigint(distance_json) as distanceFromObject
+    from extracted
 ),
 
 checked as (
@@ -21,12 +30,13 @@ checked as (
         *,
         case when json_problem is null then first_problem([
             {field: 'sensorReadingTime',
-             reason: field_problem(fields, 'sensorreadingtime', sensorReadingTime, true)},
-            {field: 'sensorReadingTime', reason: reading_time_problem(sensorReadingTime)},
+             reason: field_problem(keys, 'sensorReadingTime', time_json, sensorReadingTime, true)},
+            {field: 'sensorReadingTime', reason: epoch_ms_problem(sensorReadingTime)},
             {field: 'serialNumber',
-             reason: field_problem(fields, 'serialnumber', serialNumber, true)},
+             reason: field_problem(keys, 'serialNumber', serial_json, serialNumber, true)},
             {field: 'distanceFromObject',
-             reason: field_problem(fields, 'distancefromobject', distanceFromObject, true)}
+             reason: field_problem(
+                 keys, 'distanceFromObject', distance_json, distanceFromObject, true)}
         ]) end as problem
     from typed
 ),

@@ -2,10 +2,15 @@
 -- grain: one customer, identified by email_key = lower(trim(email))
 -- key: email_key
 -- invariant: shareWithResearchAsOfDate is not null; the row is the customer's latest record
---   (latest lastUpdateDate; ties go to the later batch, then file, then line).
+--   (latest lastUpdateDate; ties go to the later batch, then file, then line); no quarantined
+--   record of the customer is as recent as it.
 
 with customer_landing as (
     select * from customer_landing
+),
+
+quarantine as (
+    select * from quarantine
 ),
 
 records as (
@@ -33,10 +38,26 @@ owned_serials as (
     group by email_key
 ),
 
+-- A rejected customer record may carry a withdrawal of consent: until a later valid record
+-- supersedes it, its customer is held back.
+held_back as (
+    select latest.email_key
+    from latest
+    inner join quarantine on latest.email_key = normal_email(quarantine.customer_email)
+    where
+        quarantine.dataset = 'customer'
+        and (
+            quarantine.last_update_date is null
+            or quarantine.last_update_date >= latest.lastUpdateDate
+        )
+),
+
 consenting as (
     select *
     from latest
-    where shareWithResearchAsOfDate is not null
+    where
+        shareWithResearchAsOfDate is not null
+        and latest.email_key not in (select held_back.email_key from held_back)
 ),
 
 final as (

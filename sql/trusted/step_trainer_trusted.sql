@@ -1,9 +1,10 @@
--- step_trainer_trusted: readings of serials owned by customers with consent and readings.
+-- step_trainer_trusted: step-trainer readings attributable to a consenting customer.
 -- grain: one reading per serial and reading time; of conflicting copies the last landed wins
 -- key: serialNumber, sensorReadingTime
--- invariant: the serial is owned by a customer_trusted customer who has accelerometer
---   readings (a customer_curated customer); with `since-consent`, the reading was taken at
---   or after that owner's shareWithResearchAsOfDate.
+-- invariant: a customer_trusted customer owns the serial (at any point of the change log)
+--   and has an accelerometer_trusted reading at the same time. The fulfilment website
+--   reused serials across customers, so owning the serial alone does not attribute a
+--   reading: a reading taken while a customer without consent used the device is left out.
 
 with step_trainer_landing as (
     select * from step_trainer_landing
@@ -17,35 +18,31 @@ accelerometer_trusted as (
     select * from accelerometer_trusted
 ),
 
--- The fulfilment website reused serials across customers: a serial may have several owners.
 owners as (
     select
         email_key,
-        unnest(serial_numbers) as serialNumber,
-        shareWithResearchAsOfDate
+        unnest(serial_numbers) as serialNumber
     from customer_trusted
-    where
-        customer_trusted.email_key
-        in (select accelerometer_trusted.email_key from accelerometer_trusted)
 ),
 
-owned as (
+-- accelerometer_trusted already applies the consent policy to the owner's readings.
+attributable as (
     select *
     from step_trainer_landing
     where exists (
         select 1
         from owners
-        where owners.serialNumber = step_trainer_landing.serialNumber
-            and (
-                getvariable('consent_policy') = 'customer'
-                or step_trainer_landing.sensorReadingTime >= owners.shareWithResearchAsOfDate
-            )
+        inner join accelerometer_trusted
+            on owners.email_key = accelerometer_trusted.email_key
+        where
+            owners.serialNumber = step_trainer_landing.serialNumber
+            and accelerometer_trusted.timestamp = step_trainer_landing.sensorReadingTime
     )
 ),
 
 deduplicated as (
     select *
-    from owned
+    from attributable
     qualify row_number() over (
         partition by serialNumber, sensorReadingTime
         order by _batch_id desc, _source_file desc, _line_number desc
