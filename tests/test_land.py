@@ -279,3 +279,45 @@ def test_a_reading_time_too_large_for_a_timestamp_is_quarantined(tmp_path, lake)
         ("step_trainer", 1, "timestamp_out_of_range", "sensorReadingTime"),
         ("step_trainer", 2, "timestamp_out_of_range", "sensorReadingTime"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "field"),
+    [
+        ({"timeStamp": 1655564444103}, "duplicate_key", None),
+        ({"timestamp": 1655564444200.5}, "wrong_type", "timestamp"),
+        ({"timestamp": "0x1817A4F6F28"}, "wrong_type", "timestamp"),
+        ({"timestamp": "1_655_564_444_200"}, "wrong_type", "timestamp"),
+        ({"x": True}, "wrong_type", "x"),
+        ({"x": "NaN"}, "wrong_type", "x"),
+        ({"user": True}, "wrong_type", "user"),
+        ({"user": "\t"}, "null_field", "user"),
+    ],
+)
+def test_ambiguous_or_inexact_values_are_rejected_not_guessed(
+    tmp_path, lake, change, reason, field
+):
+    record = {"user": "a@x.com", "timestamp": T, "x": 1, "y": 2, "z": 3} | change
+    write_source(tmp_path / "src", {"accelerometer/a.json": [record]})
+
+    land(tmp_path / "src", lake)
+
+    assert quarantined(lake) == [("accelerometer", 1, reason, field)]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "field"),
+    [
+        ({"birthDay": "0000-01-01"}, "wrong_type", "birthDay"),
+        ({"birthDay": "infinity"}, "wrong_type", "birthDay"),
+        ({"birthDay": "1990-02-30"}, "wrong_type", "birthDay"),
+        ({"lastUpdateDate": -5}, "timestamp_out_of_range", "lastUpdateDate"),
+        ({"shareWithResearchAsOfDate": 0}, "timestamp_out_of_range", "shareWithResearchAsOfDate"),
+    ],
+)
+def test_customer_dates_must_be_real_dates(tmp_path, lake, change, reason, field):
+    write_source(tmp_path / "src", {"customer/c.json": [customer("a@x.com", T, **change)]})
+
+    land(tmp_path / "src", lake)
+
+    assert quarantined(lake) == [("customer", 1, reason, field)]

@@ -144,3 +144,46 @@ def test_trust_before_land_says_what_to_do(lake):
 def test_an_unknown_consent_policy_is_refused(tmp_path, lake):
     with pytest.raises(StediError, match="--consent must be one of customer, since-consent"):
         trust(lake, consent="always")
+
+
+@pytest.mark.parametrize(
+    "withdrawal",
+    [
+        {"birthDay": "1990-02-30"},  # an invalid optional field
+        {"phone": {"n": "1"}},
+        {"shareWithResearchAsOfDate": "soon"},
+        {"lastUpdateDate": "yesterday"},  # no readable time: counts as the latest
+    ],
+)
+def test_a_withdrawal_in_a_rejected_record_holds_the_customer_back(tmp_path, lake, withdrawal):
+    src = write_source(
+        tmp_path / "src",
+        {
+            "customer/c1.json": [customer("ann@x.com", T, consent=T)],
+            "accelerometer/a.json": [accel("ann@x.com", T)],
+        },
+    )
+    land(src, lake)
+    trust(lake)
+    write_source(src, {"customer/c2.json": [customer("ANN@x.com\t", T + 5) | withdrawal]})
+
+    land(src, lake)
+    trust(lake)
+
+    assert rows(lake, "customer_trusted", ["email_key"]) == []
+    assert rows(lake, "accelerometer_trusted", ["email_key"]) == []
+
+
+def test_a_later_valid_record_supersedes_a_rejected_one(tmp_path, lake):
+    build(
+        tmp_path,
+        lake,
+        {
+            "customer/c.json": [
+                customer("ann@x.com", T, consent=T, birthDay="1990-02-30"),
+                customer("ann@x.com", T + 5, consent=T),
+            ],
+        },
+    )
+
+    assert rows(lake, "customer_trusted", ["email_key"]) == [("ann@x.com",)]
