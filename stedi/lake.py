@@ -19,6 +19,7 @@ import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError
 
+from stedi import queries
 from stedi.errors import LakeError, LakeLocked
 
 
@@ -46,6 +47,7 @@ TABLES = {
 }
 LANDING_READINGS = ("customer_landing", "accelerometer_landing", "step_trainer_landing")
 INPUTS_KEY = "stedi.inputs"
+BATCH_KEY = "stedi.batch"
 KEY_ENV = "STEDI_PSEUDONYM_KEY"
 
 
@@ -123,13 +125,15 @@ class Lake:
         *,
         mode: str,
         inputs: str | None = None,
+        batch: str | None = None,
     ) -> int:
         """Append to or replace `table` in one Delta commit; returns the new version.
 
-        `inputs` is recorded in the commit, so that a rebuild from the same inputs is skipped.
+        `inputs` is recorded in the commit, so that a rebuild from the same inputs is
+        skipped; `batch`, so that an append whose batch never committed can be found.
         """
         spec = TABLES[table]
-        metadata = {INPUTS_KEY: inputs} if inputs else None
+        metadata = {k: v for k, v in ((INPUTS_KEY, inputs), (BATCH_KEY, batch)) if v} or None
         try:
             write_deltalake(
                 self.uri(table),
@@ -159,7 +163,8 @@ class Lake:
         """Make `tables` queryable in `con` by their catalog names.
 
         Landing rows count only once their batch is in `landed_files`, the commit point of
-        `stedi land`: rows of a batch that crashed before its manifest commit stay invisible.
+        `stedi land` (rows of a batch that crashed before it stay invisible), and only from
+        the latest landed version of their source file (a re-sent file supersedes its rows).
         Returns the tables registered, `landed_files` included where landing needs it.
         """
         if any(t in LANDING_READINGS or t == "quarantine" for t in tables):
@@ -170,11 +175,34 @@ class Lake:
             con.register(f"delta_{table}", self.open(table).to_pyarrow_dataset())
             query = f"select * from delta_{table}"
             if table in LANDING_READINGS:
-                query += " where _batch_id in (select batch_id from landed_files)"
+                query += " where (_batch_id, _source_file) in (from current_files)"
             elif table == "quarantine":
-                query += " where batch_id in (select batch_id from landed_files)"
+                query += " where (batch_id, source_file) in (from current_files)"
             con.execute(f"create or replace view {table} as {query}")
+            if table == "landed_files":
+                con.execute(f"create view current_files as {queries.load('landing/current_files')}")
         return tables
+
+    def discard_uncommitted(self) -> list[str]:
+        """Delete landing rows of batches that never reached `landed_files` (a crashed land).
+
+        Returns the tables cleaned. Call it holding the lock.
+        """
+        if not self.exists("landed_files"):
+            return []
+        dataset = self.open("landed_files").to_pyarrow_dataset()
+        committed = set(dataset.to_table(columns=["batch_id"])["batch_id"].to_pylist())
+        cleaned = []
+        for table in [*LANDING_READINGS, "quarantine"]:
+            if not self.exists(table):
+                continue
+            dt = self.open(table)
+            batches = {c[BATCH_KEY] for c in dt.history() if c.get(BATCH_KEY)} - committed
+            column = "batch_id" if table == "quarantine" else "_batch_id"
+            for batch in sorted(batches):
+                dt.delete(f"{column} = '{batch}'")
+                cleaned.append(table)
+        return cleaned
 
     def _missing(self, table: str) -> str:
         zone = TABLES[table].zone

@@ -25,6 +25,7 @@ MANIFEST_SCHEMA = pa.schema(
         ("source_file", pa.string()),
         ("size", pa.int64()),
         ("modified_ns", pa.int64()),
+        ("changed_ns", pa.int64()),
         ("sha256", pa.string()),
         ("records", pa.int64()),
         ("batch_id", pa.string()),
@@ -60,8 +61,10 @@ def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = No
     """Land the files under `source_root` that this lake has not landed yet.
 
     A file counts as landed when a file of the same name and content (SHA-256) was; an
-    unchanged size and modification time spare re-reading it. Raises `SourceError` for a
-    missing or empty source and `LakeError` for a lake that cannot be written.
+    unchanged size, modification and change time (which no tool can set back) spare
+    re-reading it. A file of a landed name with new content lands as its new version.
+    Raises `SourceError` for a missing or empty source, `LakeError` for a lake that cannot
+    be written and `LakeLocked` while another run holds the lake.
     """
     found = source.discover(source_root)
     with lake.locked():
@@ -70,7 +73,9 @@ def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = No
 
 def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) -> LandResult:
     known = _known_files(lake)
-    batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    lake.discard_uncommitted()
+    # Batch ids sort in landing order: later batches win ties in the trusted zone.
+    batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
     landed_at = datetime.now(UTC)
     con = queries.connect(variables={"batch_id": batch_id, "ingested_at": landed_at})
     manifest, skipped = [], {}
@@ -91,7 +96,7 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
         _stage(con, manifest)
         report("checking the landing zone")
         checks.enforce(checks.run(con, "landing"))
-        published = _publish(con, lake, report)
+        published = _publish(con, lake, batch_id, report)
     return LandResult(
         batch_id if manifest else None,
         datasets,
@@ -108,7 +113,7 @@ def _read_new_files(con, files: list[SourceFile], known: dict[str, set], report)
     con.execute("create table raw_records (_source_file varchar, _line_number bigint, raw varchar)")
     new = []
     for file in files:
-        if (file.name, file.size, file.modified_ns) in known["stat"]:
+        if (file.name, file.size, file.modified_ns, file.changed_ns) in known["stat"]:
             continue
         report(f"reading {file.name}")
         data = source.read_bytes(file)
@@ -129,11 +134,11 @@ def _known_files(lake: Lake) -> dict[str, set]:
     files = (
         lake.open("landed_files")
         .to_pyarrow_dataset()
-        .to_table(columns=["source_file", "size", "modified_ns", "sha256"])
+        .to_table(columns=["source_file", "size", "modified_ns", "changed_ns", "sha256"])
     )
     rows = files.to_pylist()
     return {
-        "stat": {(r["source_file"], r["size"], r["modified_ns"]) for r in rows},
+        "stat": {(r["source_file"], r["size"], r["modified_ns"], r["changed_ns"]) for r in rows},
         "content": {(r["source_file"], r["sha256"]) for r in rows},
     }
 
@@ -144,6 +149,7 @@ def _manifest_row(file: SourceFile, digest: str, records: int, batch_id: str, at
         "source_file": file.name,
         "size": file.size,
         "modified_ns": file.modified_ns,
+        "changed_ns": file.changed_ns,
         "sha256": digest,
         "records": records,
         "batch_id": batch_id,
@@ -163,14 +169,15 @@ def _stage(con: duckdb.DuckDBPyConnection, manifest: list[dict]) -> None:
     con.execute("create table landed_files as select * from batch_files")
 
 
-def _publish(con, lake: Lake, report) -> set[str]:
+def _publish(con, lake: Lake, batch_id: str, report) -> set[str]:
     """Append the staged batch to the lake, `landed_files` last: the batch's commit point."""
     published = set()
     for table in [*LANDING_TABLES.values(), "quarantine", "landed_files"]:
         [(rows,)] = con.table(table).count("*").fetchall()
         if rows or not lake.exists(table):
             report(f"publishing {table}")
-            lake.write(table, con.table(table).to_arrow_reader(ARROW_BATCH_ROWS), mode="append")
+            reader = con.table(table).to_arrow_reader(ARROW_BATCH_ROWS)
+            lake.write(table, reader, mode="append", batch=batch_id)
             published.add(table)
     return published
 

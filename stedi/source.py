@@ -27,6 +27,7 @@ class SourceFile:
     name: str
     size: int
     modified_ns: int
+    changed_ns: int
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,11 @@ def discover(root: str | Path) -> Discovery:
                 ignored.append(name)
                 continue
             stat = path.stat()
-            files.append(SourceFile(folder.name, path, name, stat.st_size, stat.st_mtime_ns))
+            files.append(
+                SourceFile(
+                    folder.name, path, name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+                )
+            )
     if not files:
         msg = f"no JSON-lines files (.json, .jsonl, .json.gz) under the dataset folders of {root}"
         raise SourceError(msg)

@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from conftest import accel, customer, rows, step, write_source
+from stedi import queries
 from stedi.land import land
 
 T = 1655564444103  # 2022-06-18 in epoch milliseconds
@@ -244,21 +245,49 @@ def test_a_landed_file_is_skipped_and_a_new_file_lands(tmp_path, lake):
     assert rows(lake, "accelerometer_landing", ["user"]) == [("a@x.com",), ("b@x.com",)]
 
 
-def test_a_batch_without_its_manifest_commit_stays_invisible(tmp_path, lake):
+def test_a_batch_that_crashed_before_its_manifest_commit_is_invisible_then_discarded(
+    tmp_path, lake
+):
     src = write_source(tmp_path / "src", {"step_trainer/s.json": [step("s-1", T)]})
     land(src, lake)
-    # A crash after the landing append, before landed_files: simulate the orphan append.
+    # A crash after the landing append, before landed_files: the orphan append it leaves.
     orphan = lake.open("step_trainer_landing").to_pyarrow_dataset().to_table()
     orphan = orphan.set_column(
         orphan.schema.get_field_index("_batch_id"), "_batch_id", [["crashed"] * orphan.num_rows]
     )
-    lake.write("step_trainer_landing", orphan, mode="append")
-
-    from stedi import queries
-
+    lake.write("step_trainer_landing", orphan, mode="append", batch="crashed")
     con = queries.connect()
     lake.register(con, ["step_trainer_landing"])
     assert con.sql("select count(*) from step_trainer_landing").fetchall() == [(1,)]
+
+    write_source(src, {"step_trainer/t.json": [step("s-2", T)]})
+    land(src, lake)
+
+    assert rows(lake, "step_trainer_landing", ["serialNumber", "_source_file"]) == [
+        ("s-1", "step_trainer/s.json"),
+        ("s-2", "step_trainer/t.json"),
+    ]
+
+
+def test_a_resent_file_with_new_content_supersedes_its_old_rows(tmp_path, lake):
+    src = write_source(tmp_path / "src", {"step_trainer/s.json": [step("s-1", T), step("s-2", T)]})
+    land(src, lake)
+    stat = (src / "step_trainer" / "s.json").stat()
+    # New content of the same size, with the old modification time put back.
+    write_source(src, {"step_trainer/s.json": [step("s-3", T), step("s-4", T)]})
+    os.utime(src / "step_trainer" / "s.json", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    second = land(src, lake)
+    con = queries.connect()
+    lake.register(con, ["step_trainer_landing"])
+
+    assert [(d.files, d.skipped) for d in second.datasets if d.dataset == "step_trainer"] == [
+        (1, 0)
+    ]
+    assert con.sql("select serialNumber from step_trainer_landing order by 1").fetchall() == [
+        ("s-3",),
+        ("s-4",),
+    ]
 
 
 def test_a_reading_time_too_large_for_a_timestamp_is_quarantined(tmp_path, lake):
