@@ -110,17 +110,18 @@ def _read_new_files(con, files: list[SourceFile], known: dict[str, set], report)
 
     Returns (file, sha256, record count) for each file read.
     """
-    con.execute("create table raw_records (_source_file varchar, _line_number bigint, raw varchar)")
+    con.execute(
+        "create table raw_records"
+        " (_source_file varchar, _line_number bigint, raw varchar, unreadable boolean)"
+    )
     new = []
     for file in files:
         if (file.name, file.size, file.modified_ns, file.changed_ns) in known["stat"]:
             continue
         report(f"reading {file.name}")
-        data = source.read_bytes(file)
-        digest = source.content_hash(data)
+        digest, records = source.read(file)
         if (file.name, digest) in known["content"]:
             continue
-        records = source.records(file, data)
         con.register("file_records", records)
         con.execute("insert into raw_records select * from file_records")
         con.unregister("file_records")

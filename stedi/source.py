@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,12 @@ from stedi.errors import SourceError
 DATASETS = ("customer", "accelerometer", "step_trainer")
 JSON_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
 RAW_SCHEMA = pa.schema(
-    [("_source_file", pa.string()), ("_line_number", pa.int64()), ("raw", pa.large_string())]
+    [
+        ("_source_file", pa.string()),
+        ("_line_number", pa.int64()),
+        ("raw", pa.large_string()),
+        ("unreadable", pa.bool_()),
+    ]
 )
 
 
@@ -57,7 +63,13 @@ def discover(root: str | Path) -> Discovery:
     files, ignored = [], []
     for folder in folders:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            name = path.relative_to(root).as_posix()
+            # A name that is not UTF-8 is kept readable, its bad bytes replaced.
+            name = (
+                path.relative_to(root)
+                .as_posix()
+                .encode("utf-8", "surrogateescape")
+                .decode("utf-8", "replace")
+            )
             if not path.name.lower().endswith(JSON_SUFFIXES):
                 ignored.append(name)
                 continue
@@ -73,14 +85,22 @@ def discover(root: str | Path) -> Discovery:
     return Discovery(files, ignored)
 
 
-def read_bytes(file: SourceFile) -> bytes:
-    """The file's content, decompressed when it is gzip."""
-    data = file.path.read_bytes()
-    return gzip.decompress(data) if file.path.name.lower().endswith(".gz") else data
+def read(file: SourceFile) -> tuple[str, pa.Table]:
+    """The SHA-256 of the file's (decompressed) content and its raw records.
 
-
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    A file that cannot be read or decompressed is one record, at line 0, whose raw text
+    says why and which is flagged `unreadable`, so that it is quarantined, not lost.
+    """
+    try:
+        data = file.path.read_bytes()
+    except OSError as err:
+        return f"unreadable:{file.size}:{file.modified_ns}", _unreadable(file, err)
+    if file.path.name.lower().endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as err:
+            return hashlib.sha256(data).hexdigest(), _unreadable(file, err)
+    return hashlib.sha256(data).hexdigest(), records(file, data)
 
 
 def records(file: SourceFile, data: bytes) -> pa.Table:
@@ -97,6 +117,19 @@ def records(file: SourceFile, data: bytes) -> pa.Table:
     keep = pc.not_equal(pc.utf8_trim_whitespace(lines), "")
     kept = pc.filter(lines, keep)
     return pa.table(
-        [pa.repeat(file.name, len(kept)).cast(pa.string()), pc.filter(numbers, keep), kept],
+        [
+            pa.repeat(file.name, len(kept)).cast(pa.string()),
+            pc.filter(numbers, keep),
+            kept,
+            pa.repeat(False, len(kept)),
+        ],
+        schema=RAW_SCHEMA,
+    )
+
+
+def _unreadable(file: SourceFile, err: Exception) -> pa.Table:
+    message = f"{type(err).__name__}: {err}"
+    return pa.Table.from_pylist(
+        [{"_source_file": file.name, "_line_number": 0, "raw": message, "unreadable": True}],
         schema=RAW_SCHEMA,
     )

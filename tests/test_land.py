@@ -350,3 +350,14 @@ def test_customer_dates_must_be_real_dates(tmp_path, lake, change, reason, field
     land(tmp_path / "src", lake)
 
     assert quarantined(lake) == [("customer", 1, reason, field)]
+
+
+def test_an_unreadable_file_is_quarantined_and_the_others_land(tmp_path, lake):
+    src = write_source(tmp_path / "src", {"step_trainer/s.json": [step("s-1", T)]})
+    (src / "step_trainer" / "broken.json.gz").write_bytes(b"not gzip")
+
+    result = land(src, lake)
+
+    assert quarantined(lake) == [("step_trainer", 0, "unreadable_file", None)]
+    assert rows(lake, "step_trainer_landing", ["serialNumber"]) == [("s-1",)]
+    assert [(d.files, d.landed, d.quarantined) for d in result.datasets][2] == (2, 1, 1)

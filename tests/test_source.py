@@ -1,4 +1,5 @@
 import gzip
+import hashlib
 
 import pytest
 
@@ -49,12 +50,16 @@ def test_records_number_lines_and_strip_crlf_bom_and_blank_lines(tmp_path):
     path.write_bytes(gzip.compress('\ufeff{"a": 1}\r\n\r\n  \n{"a": 2}\r\n{"a": 3}'.encode()))
     [file] = source.discover(tmp_path).files
 
-    table = source.records(file, source.read_bytes(file))
+    digest, table = source.read(file)
 
-    assert table.to_pylist() == [
-        {"_source_file": "customer/a.json.gz", "_line_number": 1, "raw": '{"a": 1}'},
-        {"_source_file": "customer/a.json.gz", "_line_number": 4, "raw": '{"a": 2}'},
-        {"_source_file": "customer/a.json.gz", "_line_number": 5, "raw": '{"a": 3}'},
+    assert (
+        digest
+        == hashlib.sha256('\ufeff{"a": 1}\r\n\r\n  \n{"a": 2}\r\n{"a": 3}'.encode()).hexdigest()
+    )
+    assert table.select(["_line_number", "raw", "unreadable"]).to_pylist() == [
+        {"_line_number": 1, "raw": '{"a": 1}', "unreadable": False},
+        {"_line_number": 4, "raw": '{"a": 2}', "unreadable": False},
+        {"_line_number": 5, "raw": '{"a": 3}', "unreadable": False},
     ]
 
 
@@ -64,6 +69,35 @@ def test_records_replace_invalid_utf8_so_the_line_is_kept(tmp_path):
     path.write_bytes(b'{"email": "caf\xff@x.com"}\n')
     [file] = source.discover(tmp_path).files
 
-    assert source.records(file, source.read_bytes(file))["raw"].to_pylist() == [
-        '{"email": "caf\ufffd@x.com"}'
-    ]
+    assert source.read(file)[1]["raw"].to_pylist() == ['{"email": "caf\ufffd@x.com"}']
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not gzip at all", "BadGzipFile: Not a gzipped file (b'no')"),
+        (gzip.compress(b'{"a": 1}\n')[:-6], "EOFError: Compressed file ended before the"),
+    ],
+)
+def test_a_file_that_cannot_be_decompressed_is_one_unreadable_record(tmp_path, content, message):
+    path = tmp_path / "customer" / "a.json.gz"
+    path.parent.mkdir()
+    path.write_bytes(content)
+    [file] = source.discover(tmp_path).files
+
+    digest, table = source.read(file)
+
+    assert digest == hashlib.sha256(content).hexdigest()
+    [record] = table.to_pylist()
+    assert (record["_line_number"], record["unreadable"]) == (0, True)
+    assert record["raw"].startswith(message)
+
+
+def test_a_file_name_that_is_not_utf8_is_kept_readable(tmp_path):
+    (tmp_path / "customer").mkdir()
+    (tmp_path / "customer" / "bad\udcff.json").write_bytes(b"{}\n")
+
+    [file] = source.discover(tmp_path).files
+
+    assert file.name == "customer/bad\ufffd.json"
+    assert source.read(file)[1]["_source_file"].to_pylist() == ["customer/bad\ufffd.json"]

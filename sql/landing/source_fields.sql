@@ -36,6 +36,8 @@ final as (
         _line_number,
         raw,
         case
+            -- The whole file: it could not be read or decompressed; raw says why.
+            when unreadable then 'unreadable_file'
             -- The reader turns invalid UTF-8 bytes into U+FFFD; such a line is not trusted.
             when contains(raw, chr(65533)) then 'invalid_utf8'
             when not is_json then 'invalid_json'
