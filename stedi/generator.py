@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from stedi.errors import StediError
+
 BASE_MS = 1_655_564_000_000  # 2022-06-18, when the course data was recorded
 STEP_READINGS = 30
 ACCEL_PER_STEP = (2, 3, 3, 4)  # about 85 accelerometer readings per 30 step-trainer readings
@@ -50,6 +52,9 @@ def generate(
     steps = _step_readings(rng, people)
     accel = _accelerometer_readings(rng, steps, people)
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        msg = f"cannot write a dataset into {out}: it is a file, not a folder"
+        raise StediError(msg)
     files, lines, defects = [], {}, 0
     for dataset, frame in (
         ("customer", change_log),

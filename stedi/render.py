@@ -11,9 +11,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from stedi.lake import TableInfo
 from stedi.zone import TableResult
@@ -51,13 +53,13 @@ class Reporter:
         if self.json:
             self._event("warning", message=message)
         elif not self.quiet:
-            self.err.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+            self.err.print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True)
 
     def error(self, message: str, exit_code: int) -> None:
         if self.json:
             self._event("error", message=message, exit_code=exit_code)
         else:
-            self.err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+            self.err.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
 
     def summary(self, tables: list[TableResult], notes: list[str]) -> None:
         """The tables a command touched: zone, table, rows, quarantined, version, status."""
@@ -70,31 +72,31 @@ class Reporter:
         for t in tables:
             quarantined = f"{t.quarantined:,}" if _counts_quarantine(t) else ""
             status = "published" if t.published else "unchanged"
-            table.add_row(t.zone, t.table, f"{t.rows:,}", quarantined, str(t.version), status)
+            table.add_row(t.zone, Text(t.table), f"{t.rows:,}", quarantined, str(t.version), status)
         self.out.print(table)
         for note in notes:
-            self.out.print(note, highlight=False, soft_wrap=True)
+            self.out.print(Text(note), soft_wrap=True)
 
     def catalog(self, tables: list[TableInfo]) -> None:
         table = _table("table", "zone", "rows", "version", "updated")
         for t in tables:
             updated = f"{t.updated:%Y-%m-%dT%H:%M:%SZ}"
-            table.add_row(t.table, t.zone, f"{t.rows:,}", str(t.version), updated)
+            table.add_row(Text(t.table), t.zone, f"{t.rows:,}", str(t.version), updated)
         self.out.print(table)
 
     def result(self, data: pa.Table, fmt: str) -> None:
         """A query result on stdout as a table, CSV or JSON."""
-        rows = data.to_pylist()
+        rows = _plain(data).to_pylist()
         if fmt == "csv":
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(data.column_names)
             writer.writerows([_cell(row[c]) for c in data.column_names] for row in rows)
         elif fmt == "json":
-            sys.stdout.write(json.dumps(rows, default=str, indent=2) + "\n")
+            sys.stdout.write(json.dumps(rows, default=str, indent=2, allow_nan=False) + "\n")
         else:
             table = _table(*data.column_names)
             for row in rows:
-                table.add_row(*("NULL" if v is None else _cell(v) for v in row.values()))
+                table.add_row(*(Text("NULL" if v is None else _cell(v)) for v in row.values()))
             self.out.print(table)
 
     def _event(self, event: str, **fields) -> None:
@@ -127,3 +129,18 @@ def _cell(value) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return "" if value is None else str(value)
+
+
+def _plain(data: pa.Table) -> pa.Table:
+    """Values every output format can hold: times as ISO text, NaN and infinities as null.
+
+    Python's datetime cannot hold DuckDB's infinite or year-0 dates, so Arrow writes them.
+    """
+    columns = []
+    for column in data.columns:
+        if pa.types.is_temporal(column.type):
+            column = pc.cast(column, pa.string())
+        elif pa.types.is_floating(column.type):
+            column = pc.if_else(pc.is_finite(column), column, None)
+        columns.append(column)
+    return pa.table(columns, names=data.column_names)

@@ -60,17 +60,16 @@ def discover(root: str | Path) -> Discovery:
             " a source holds one folder per dataset"
         )
         raise SourceError(msg)
-    files, ignored = [], []
+    files = []
+    ignored = [
+        _name(p, root) + ("/" if p.is_dir() else "")
+        for p in sorted(root.iterdir())
+        if p not in folders
+    ]
     for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            # A name that is not UTF-8 is kept readable, its bad bytes replaced.
-            name = (
-                path.relative_to(root)
-                .as_posix()
-                .encode("utf-8", "surrogateescape")
-                .decode("utf-8", "replace")
-            )
-            if not path.name.lower().endswith(JSON_SUFFIXES):
+        for path in sorted(p for p in folder.rglob("*") if not p.is_dir()):
+            name = _name(path, root)
+            if not path.is_file() or not path.name.lower().endswith(JSON_SUFFIXES):
                 ignored.append(name)
                 continue
             stat = path.stat()
@@ -125,6 +124,12 @@ def records(file: SourceFile, data: bytes) -> pa.Table:
         ],
         schema=RAW_SCHEMA,
     )
+
+
+def _name(path: Path, root: Path) -> str:
+    """The path relative to the source root; bytes that are not UTF-8 become U+FFFD."""
+    relative = path.relative_to(root).as_posix()
+    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _unreadable(file: SourceFile, err: Exception) -> pa.Table:

@@ -14,8 +14,9 @@ def test_discover_finds_each_dataset_at_any_depth_and_lists_other_files(tmp_path
     (tmp_path / "accelerometer" / "b.jsonl").write_text("{}\n")
     (tmp_path / "accelerometer" / "c.json.gz").write_bytes(gzip.compress(b"{}\n"))
     (tmp_path / "accelerometer" / "README.md").write_text("notes")
-    (tmp_path / "other").mkdir()
-    (tmp_path / "other" / "d.json").write_text("{}\n")
+    (tmp_path / "accelerometer" / "gone.json").symlink_to(tmp_path / "nowhere.json")
+    (tmp_path / "step-trainer").mkdir()
+    (tmp_path / "step-trainer" / "d.json").write_text("{}\n")
 
     found = source.discover(tmp_path)
 
@@ -24,7 +25,7 @@ def test_discover_finds_each_dataset_at_any_depth_and_lists_other_files(tmp_path
         ("accelerometer", "accelerometer/b.jsonl"),
         ("accelerometer", "accelerometer/c.json.gz"),
     ]
-    assert found.ignored == ["accelerometer/README.md"]
+    assert found.ignored == ["step-trainer/", "accelerometer/README.md", "accelerometer/gone.json"]
 
 
 def test_discover_rejects_a_missing_folder(tmp_path):
