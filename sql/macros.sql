@@ -1,47 +1,55 @@
 -- Macros shared by the landing models: reading typed values out of a JSON record.
 -- Field names match case-insensitively (`timeStamp` is `timestamp`); the exact name is the
--- fast path, `keys` (the record's json_keys) the fallback. Of two keys that differ only in
--- case, the first wins.
+-- fast path, `keys` (the record's json_keys) the fallback. (Keys that differ only in case
+-- are rejected as duplicate_key before fields are read.)
 
-create macro field(record, keys, name) as
+create macro field_json(record, keys, name) as
     case
         when list_contains(keys, name) then record -> name
         else record -> list_filter(keys, lambda k: lower(k) = lower(name))[1]
     end;
 
-create macro has_field(keys, name) as
-    list_contains(keys, name) or len(list_filter(keys, lambda k: lower(k) = lower(name))) > 0;
+-- A field's value, parsed once: {kind: its JSON type, text: its scalar text}; a field
+-- that is absent has kind NULL, one that is JSON null has kind 'NULL'.
+create macro field(record, keys, name) as
+    {
+        kind: json_type(field_json(record, keys, name)),
+        text: field_json(record, keys, name) ->> '$'
+    };
 
 -- Strings and numbers read as text (a phone number sent as a number stays its digits);
 -- booleans, objects and arrays are not text.
-create macro as_text(j) as
-    case when json_type(j) in ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') then j ->> '$' end;
+create macro as_text(f) as
+    case when f.kind in ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') then f.text end;
 
 -- A decimal number, also when sent as a string; not hex, not `1_000`, not NaN or Infinity.
-create macro as_number(j) as
+create macro as_number(f) as
     case
+        when f.kind in ('BIGINT', 'UBIGINT', 'DOUBLE') then try_cast(f.text as double)
         when
-            json_type(j) in ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE')
-            and regexp_full_match(trim(j ->> '$'), '-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?')
-            then try_cast(trim(j ->> '$') as double)
+            f.kind = 'VARCHAR'
+            and regexp_full_match(trim(f.text), '-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?')
+            then try_cast(trim(f.text) as double)
     end;
 
 -- An integer, also when sent as a string or as an integral double (1.655e12); a
 -- fraction is a wrong type, never rounded.
-create macro as_bigint(j) as
+create macro as_bigint(f) as
     case
-        when regexp_full_match(trim(j ->> '$'), '-?\d+') then try_cast(trim(j ->> '$') as bigint)
-        when as_number(j) = trunc(as_number(j)) then try_cast(as_number(j) as bigint)
+        when f.kind = 'BIGINT' then try_cast(f.text as bigint)
+        when f.kind = 'VARCHAR' and regexp_full_match(trim(f.text), '-?\d+')
+            then try_cast(trim(f.text) as bigint)
+        when as_number(f) = trunc(as_number(f)) then try_cast(as_number(f) as bigint)
     end;
 
-create macro as_double(j) as
-    case when isfinite(as_number(j)) then as_number(j) end;
+create macro as_double(f) as
+    case when isfinite(as_number(f)) then as_number(f) end;
 
 -- A calendar date (YYYY-MM-DD) that every reader can represent: years 1 to 9999.
-create macro as_date(j) as
+create macro as_date(f) as
     case
-        when try_cast(as_text(j) as date) between date '0001-01-01' and date '9999-12-31'
-            then try_cast(as_text(j) as date)
+        when try_cast(as_text(f) as date) between date '0001-01-01' and date '9999-12-31'
+            then try_cast(as_text(f) as date)
     end;
 
 -- Text is blank when only white space remains, Unicode's included.
@@ -49,13 +57,13 @@ create macro strip(s) as
     trim(s, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(8203)
         || chr(65279));
 
--- Why a field fails, or NULL when it is fine: `j` is its JSON value (NULL when absent),
--- `value` the same read with its type.
-create macro field_problem(keys, name, j, value, required) as
+-- Why a field fails, or NULL when it is fine: `f` is the field, `value` it read with its type.
+create macro field_problem(f, value, required) as
     case
-        when required and not has_field(keys, name) then 'missing_field'
-        when required and (json_type(j) = 'NULL' or strip(as_text(j)) = '') then 'null_field'
-        when json_type(j) <> 'NULL' and value is null then 'wrong_type'
+        when required and f.kind is null then 'missing_field'
+        when required and (f.kind = 'NULL' or (f.kind = 'VARCHAR' and strip(f.text) = ''))
+            then 'null_field'
+        when f.kind <> 'NULL' and value is null then 'wrong_type'
     end;
 
 -- Reading times, and the customer feed's dates, are epoch milliseconds between 2000 and

@@ -10,22 +10,22 @@ with source_records as (
 extracted as (
     select
         *,
-        field(record, keys, 'user') as user_json,
-        field(record, keys, 'timestamp') as timestamp_json,
-        field(record, keys, 'x') as x_json,
-        field(record, keys, 'y') as y_json,
-        field(record, keys, 'z') as z_json
+        field(record, keys, 'user') as user_field,
+        field(record, keys, 'timestamp') as timestamp_field,
+        field(record, keys, 'x') as x_field,
+        field(record, keys, 'y') as y_field,
+        field(record, keys, 'z') as z_field
     from source_records
 ),
 
 typed as (
     select
         *,
-        as_text(user_json) as user,  -- noqa: AL03
-        as_bigint(timestamp_json) as timestamp,
-        as_double(x_json) as x,
-        as_double(y_json) as y,
-        as_double(z_json) as z
+        as_text(user_field) as user,  -- noqa: AL03
+        as_bigint(timestamp_field) as timestamp,
+        as_double(x_field) as x,
+        as_double(y_field) as y,
+        as_double(z_field) as z
     from extracted
 ),
 
@@ -33,13 +33,13 @@ checked as (
     select
         *,
         case when json_problem is null then first_problem([
-            {field: 'user', reason: field_problem(keys, 'user', user_json, user, true)},
+            {field: 'user', reason: field_problem(user_field, user, true)},
             {field: 'timestamp',
-             reason: field_problem(keys, 'timestamp', timestamp_json, timestamp, true)},
+             reason: field_problem(timestamp_field, timestamp, true)},
             {field: 'timestamp', reason: epoch_ms_problem(timestamp)},
-            {field: 'x', reason: field_problem(keys, 'x', x_json, x, true)},
-            {field: 'y', reason: field_problem(keys, 'y', y_json, y, true)},
-            {field: 'z', reason: field_problem(keys, 'z', z_json, z, true)}
+            {field: 'x', reason: field_problem(x_field, x, true)},
+            {field: 'y', reason: field_problem(y_field, y, true)},
+            {field: 'z', reason: field_problem(z_field, z, true)}
         ]) end as problem
     from typed
 ),

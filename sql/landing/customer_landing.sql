@@ -10,32 +10,32 @@ with source_records as (
 extracted as (
     select
         *,
-        field(record, keys, 'customerName') as customerName_json,
-        field(record, keys, 'email') as email_json,
-        field(record, keys, 'phone') as phone_json,
-        field(record, keys, 'birthDay') as birthDay_json,
-        field(record, keys, 'serialNumber') as serialNumber_json,
-        field(record, keys, 'registrationDate') as registrationDate_json,
-        field(record, keys, 'lastUpdateDate') as lastUpdateDate_json,
-        field(record, keys, 'shareWithResearchAsOfDate') as shareWithResearchAsOfDate_json,
-        field(record, keys, 'shareWithPublicAsOfDate') as shareWithPublicAsOfDate_json,
-        field(record, keys, 'shareWithFriendsAsOfDate') as shareWithFriendsAsOfDate_json
+        field(record, keys, 'customerName') as customerName_field,
+        field(record, keys, 'email') as email_field,
+        field(record, keys, 'phone') as phone_field,
+        field(record, keys, 'birthDay') as birthDay_field,
+        field(record, keys, 'serialNumber') as serialNumber_field,
+        field(record, keys, 'registrationDate') as registrationDate_field,
+        field(record, keys, 'lastUpdateDate') as lastUpdateDate_field,
+        field(record, keys, 'shareWithResearchAsOfDate') as shareWithResearchAsOfDate_field,
+        field(record, keys, 'shareWithPublicAsOfDate') as shareWithPublicAsOfDate_field,
+        field(record, keys, 'shareWithFriendsAsOfDate') as shareWithFriendsAsOfDate_field
     from source_records
 ),
 
 typed as (
     select
         *,
-        as_text(customerName_json) as customerName,
-        as_text(email_json) as email,
-        as_text(phone_json) as phone,
-        as_date(birthDay_json) as birthDay,
-        as_text(serialNumber_json) as serialNumber,
-        as_bigint(registrationDate_json) as registrationDate,
-        as_bigint(lastUpdateDate_json) as lastUpdateDate,
-        as_bigint(shareWithResearchAsOfDate_json) as shareWithResearchAsOfDate,
-        as_bigint(shareWithPublicAsOfDate_json) as shareWithPublicAsOfDate,
-        as_bigint(shareWithFriendsAsOfDate_json) as shareWithFriendsAsOfDate
+        as_text(customerName_field) as customerName,
+        as_text(email_field) as email,
+        as_text(phone_field) as phone,
+        as_date(birthDay_field) as birthDay,
+        as_text(serialNumber_field) as serialNumber,
+        as_bigint(registrationDate_field) as registrationDate,
+        as_bigint(lastUpdateDate_field) as lastUpdateDate,
+        as_bigint(shareWithResearchAsOfDate_field) as shareWithResearchAsOfDate,
+        as_bigint(shareWithPublicAsOfDate_field) as shareWithPublicAsOfDate,
+        as_bigint(shareWithFriendsAsOfDate_field) as shareWithFriendsAsOfDate
     from extracted
 ),
 
@@ -43,53 +43,42 @@ checked as (
     select
         *,
         case when json_problem is null then first_problem([
-            {field: 'email', reason: field_problem(keys, 'email', email_json, email, true)},
+            {field: 'email', reason: field_problem(email_field, email, true)},
             {
                 field: 'serialNumber',
-                reason: field_problem(keys, 'serialNumber', serialNumber_json, serialNumber, true)
+                reason: field_problem(serialNumber_field, serialNumber, true)
             },
             {
                 field: 'lastUpdateDate',
-                reason: field_problem(
-                    keys, 'lastUpdateDate', lastUpdateDate_json,
-                    lastUpdateDate, true
-                )
+                reason: field_problem(lastUpdateDate_field, lastUpdateDate, true)
             },
             {
                 field: 'customerName',
-                reason: field_problem(keys, 'customerName', customerName_json, customerName, false)
+                reason: field_problem(customerName_field, customerName, false)
             },
-            {field: 'phone', reason: field_problem(keys, 'phone', phone_json, phone, false)},
+            {field: 'phone', reason: field_problem(phone_field, phone, false)},
             {
                 field: 'birthDay',
-                reason: field_problem(keys, 'birthDay', birthDay_json, birthDay, false)
+                reason: field_problem(birthDay_field, birthDay, false)
             },
             {
                 field: 'registrationDate',
-                reason: field_problem(
-                    keys, 'registrationDate', registrationDate_json,
-                    registrationDate, false
-                )
+                reason: field_problem(registrationDate_field, registrationDate, false)
             },
             {
                 field: 'shareWithResearchAsOfDate',
                 reason: field_problem(
-                    keys, 'shareWithResearchAsOfDate', shareWithResearchAsOfDate_json,
-                    shareWithResearchAsOfDate, false
+                    shareWithResearchAsOfDate_field, shareWithResearchAsOfDate, false
                 )
             },
             {
                 field: 'shareWithPublicAsOfDate',
-                reason: field_problem(
-                    keys, 'shareWithPublicAsOfDate', shareWithPublicAsOfDate_json,
-                    shareWithPublicAsOfDate, false
-                )
+                reason: field_problem(shareWithPublicAsOfDate_field, shareWithPublicAsOfDate, false)
             },
             {
                 field: 'shareWithFriendsAsOfDate',
                 reason: field_problem(
-                    keys, 'shareWithFriendsAsOfDate', shareWithFriendsAsOfDate_json,
-                    shareWithFriendsAsOfDate, false
+                    shareWithFriendsAsOfDate_field, shareWithFriendsAsOfDate, false
                 )
             },
             {field: 'lastUpdateDate', reason: epoch_ms_problem(lastUpdateDate)},

@@ -10,18 +10,18 @@ with source_records as (
 extracted as (
     select
         *,
-        field(record, keys, 'sensorReadingTime') as time_json,
-        field(record, keys, 'serialNumber') as serial_json,
-        field(record, keys, 'distanceFromObject') as distance_json
+        field(record, keys, 'sensorReadingTime') as time_field,
+        field(record, keys, 'serialNumber') as serial_field,
+        field(record, keys, 'distanceFromObject') as distance_field
     from source_records
 ),
 
 typed as (
     select
         *,
-        as_bigint(time_json) as sensorReadingTime,
-        as_text(serial_json) as serialNumber,
-        as_bigint(distance_json) as distanceFromObject
+        as_bigint(time_field) as sensorReadingTime,
+        as_text(serial_field) as serialNumber,
+        as_bigint(distance_field) as distanceFromObject
     from extracted
 ),
 
@@ -30,13 +30,12 @@ checked as (
         *,
         case when json_problem is null then first_problem([
             {field: 'sensorReadingTime',
-             reason: field_problem(keys, 'sensorReadingTime', time_json, sensorReadingTime, true)},
+             reason: field_problem(time_field, sensorReadingTime, true)},
             {field: 'sensorReadingTime', reason: epoch_ms_problem(sensorReadingTime)},
             {field: 'serialNumber',
-             reason: field_problem(keys, 'serialNumber', serial_json, serialNumber, true)},
+             reason: field_problem(serial_field, serialNumber, true)},
             {field: 'distanceFromObject',
-             reason: field_problem(
-                 keys, 'distanceFromObject', distance_json, distanceFromObject, true)}
+             reason: field_problem(distance_field, distanceFromObject, true)}
         ]) end as problem
     from typed
 ),
