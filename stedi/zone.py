@@ -98,6 +98,7 @@ def _fingerprint(
             k: hashlib.sha256(repr(v).encode()).hexdigest() for k, v in variables.items()
         },
         "sql": [queries.load(f"{zone}/{table}") for table in outputs],
-        "checks": [queries.load(name) for name in queries.names(f"checks/{zone}")],
+        "checks": [queries.load(name) for name in queries.names(f"checks/{zone}")]
+        + [queries.load(checks.SHARED_VIEW)],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

@@ -4,50 +4,11 @@
 -- grain: one offending curated row
 -- key: table_name, customer_id
 
-with customer_landing as (
-    select * from customer_landing
-),
-
-quarantine as (
-    select * from quarantine
-),
-
--- Each customer's current consent, worked out from landing, apart from the trusted models.
-current_state as (
+with consenting as (
     select
-        customer_id(normal_email(email)) as customer_id,
-        max({
-            updated: lastUpdateDate,
-            batch: _batch_id,
-            file: _source_file,
-            line: _line_number,
-            consent: shareWithResearchAsOfDate
-        }).consent as consented_at,
-        max(lastUpdateDate) as updated
-    from customer_landing
-    group by normal_email(email)
-),
-
--- A rejected customer record whose lastUpdateDate could not be read counts as the latest.
-rejected as (
-    select
-        customer_id(normal_email(customer_email)) as customer_id,
-        coalesce(last_update_date, 9223372036854775807) as updated
-    from quarantine
-    where dataset = 'customer' and customer_email is not null
-),
-
-consenting as (
-    select current_state.*
-    from current_state
-    where
-        current_state.consented_at is not null
-        and not exists (
-            select 1 from rejected
-            where
-                rejected.customer_id = current_state.customer_id
-                and rejected.updated >= current_state.updated
-        )
+        customer_id(email_key) as customer_id,
+        consented_at
+    from consenting_customers
 ),
 
 leaked_customers as (

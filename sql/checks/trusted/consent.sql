@@ -8,46 +8,8 @@ with customer_landing as (
     select * from customer_landing
 ),
 
-quarantine as (
-    select * from quarantine
-),
-
--- Each customer's current consent, worked out apart from customer_trusted.sql.
-current_state as (
-    select
-        normal_email(email) as email_key,
-        max({
-            updated: lastUpdateDate,
-            batch: _batch_id,
-            file: _source_file,
-            line: _line_number,
-            consent: shareWithResearchAsOfDate
-        }).consent as consented_at,
-        max(lastUpdateDate) as updated
-    from customer_landing
-    group by normal_email(email)
-),
-
--- A rejected customer record whose lastUpdateDate could not be read counts as the latest.
-rejected as (
-    select
-        normal_email(customer_email) as email_key,
-        coalesce(last_update_date, 9223372036854775807) as updated
-    from quarantine
-    where dataset = 'customer' and customer_email is not null
-),
-
 consenting as (
-    select current_state.*
-    from current_state
-    where
-        current_state.consented_at is not null
-        and not exists (
-            select 1 from rejected
-            where
-                rejected.email_key = current_state.email_key
-                and rejected.updated >= current_state.updated
-        )
+    select * from consenting_customers
 ),
 
 serial_owners as (
