@@ -17,3 +17,7 @@ lint:
 sample:
     rm -rf sample_data
     stedi generate sample_data --seed 7
+
+# Time `stedi run` on the real course data (first run and rerun; median of 3, peak RSS)
+bench-real:
+    python benchmarks/real_data.py
