@@ -52,10 +52,10 @@ create macro as_date(f) as
             then try_cast(as_text(f) as date)
     end;
 
--- Text is blank when only white space remains, Unicode's included.
+-- Text without leading and trailing white space, control and format characters, Unicode's
+-- included (U+3000, U+2028, U+200B, U+FEFF, ...).
 create macro strip(s) as
-    trim(s, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(8203)
-        || chr(65279));
+    regexp_replace(s, '^[\p{Z}\p{Cc}\p{Cf}]+|[\p{Z}\p{Cc}\p{Cf}]+$', '', 'g');
 
 -- Why a field fails, or NULL when it is fine: `f` is the field, `value` it read with its type.
 create macro field_problem(f, value, required) as

@@ -8,7 +8,7 @@ record counts, then appended to the landing tables and quarantine; the batch's r
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -19,6 +19,7 @@ from stedi.source import DATASETS, SourceFile
 from stedi.zone import ARROW_BATCH_ROWS, TableResult
 
 LANDING_TABLES = {dataset: f"{dataset}_landing" for dataset in DATASETS}
+BATCH_TIME = "%Y%m%dT%H%M%S%fZ"
 MANIFEST_SCHEMA = pa.schema(
     [
         ("dataset", pa.string()),
@@ -75,7 +76,7 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
     known = _known_files(lake)
     lake.discard_uncommitted()
     # Batch ids sort in landing order: later batches win ties in the trusted zone.
-    batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+    batch_id = _next_batch_id(known)
     landed_at = datetime.now(UTC)
     con = queries.connect(variables={"batch_id": batch_id, "ingested_at": landed_at})
     manifest, skipped = [], {}
@@ -105,8 +106,8 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
     )
 
 
-def _read_new_files(con, files: list[SourceFile], known: dict[str, set], report) -> list[tuple]:
-    """Load the raw records of the files not landed yet into `raw_records`.
+def _read_new_files(con, files: list[SourceFile], known: dict[str, dict], report) -> list[tuple]:
+    """Load the raw records of the files whose landed version differs into `raw_records`.
 
     Returns (file, sha256, record count) for each file read.
     """
@@ -116,11 +117,13 @@ def _read_new_files(con, files: list[SourceFile], known: dict[str, set], report)
     )
     new = []
     for file in files:
-        if (file.name, file.size, file.modified_ns, file.changed_ns) in known["stat"]:
+        landed = known.get(file.name)
+        stat = (file.size, file.modified_ns, file.changed_ns)
+        if landed and stat == (landed["size"], landed["modified_ns"], landed["changed_ns"]):
             continue
         report(f"reading {file.name}")
         digest, records = source.read(file)
-        if (file.name, digest) in known["content"]:
+        if landed and digest == landed["sha256"]:
             continue
         con.register("file_records", records)
         con.execute("insert into raw_records select * from file_records")
@@ -129,19 +132,22 @@ def _read_new_files(con, files: list[SourceFile], known: dict[str, set], report)
     return new
 
 
-def _known_files(lake: Lake) -> dict[str, set]:
+def _known_files(lake: Lake) -> dict[str, dict]:
+    """The landed version of each source file: its manifest row, by file name."""
     if not lake.exists("landed_files"):
-        return {"stat": set(), "content": set()}
-    files = (
-        lake.open("landed_files")
-        .to_pyarrow_dataset()
-        .to_table(columns=["source_file", "size", "modified_ns", "changed_ns", "sha256"])
-    )
-    rows = files.to_pylist()
-    return {
-        "stat": {(r["source_file"], r["size"], r["modified_ns"], r["changed_ns"]) for r in rows},
-        "content": {(r["source_file"], r["sha256"]) for r in rows},
-    }
+        return {}
+    rows = lake.open("landed_files").to_pyarrow_dataset().to_table().sort_by("batch_id")
+    return {row["source_file"]: row for row in rows.to_pylist()}
+
+
+def _next_batch_id(known: dict[str, dict]) -> str:
+    """A batch id that sorts after every landed one, even if the clock stepped back."""
+    now = datetime.now(UTC)
+    last = max((row["batch_id"] for row in known.values()), default=None)
+    if last is not None:
+        last_time = datetime.strptime(last.split("-")[0], BATCH_TIME).replace(tzinfo=UTC)
+        now = max(now, last_time + timedelta(microseconds=1))
+    return f"{now:{BATCH_TIME}}-{uuid.uuid4().hex[:8]}"
 
 
 def _manifest_row(file: SourceFile, digest: str, records: int, batch_id: str, at) -> dict:

@@ -361,3 +361,17 @@ def test_an_unreadable_file_is_quarantined_and_the_others_land(tmp_path, lake):
     assert quarantined(lake) == [("step_trainer", 0, "unreadable_file", None)]
     assert rows(lake, "step_trainer_landing", ["serialNumber"]) == [("s-1",)]
     assert [(d.files, d.landed, d.quarantined) for d in result.datasets][2] == (2, 1, 1)
+
+
+def test_a_file_changed_back_to_an_earlier_content_lands_again(tmp_path, lake):
+    src = tmp_path / "src"
+    versions = [[step("s-1", T)], [step("s-2", T)], [step("s-1", T)]]
+    landed = []
+    for lines in versions:
+        write_source(src, {"step_trainer/s.json": lines})
+        land(src, lake)
+        con = queries.connect()
+        lake.register(con, ["step_trainer_landing"])
+        landed.append(con.sql("select serialNumber from step_trainer_landing").fetchall())
+
+    assert landed == [[("s-1",)], [("s-2",)], [("s-1",)]]

@@ -187,3 +187,27 @@ def test_a_later_valid_record_supersedes_a_rejected_one(tmp_path, lake):
     )
 
     assert rows(lake, "customer_trusted", ["email_key"]) == [("ann@x.com",)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"email": "bo@x.com", "email": "ann@x.com", "serialNumber": "s-1", "lastUpdateDate": 1}',
+        '{"email": "ann@x.com", "serialNumber": "s-1", "lastUpdateDate": 1, "LastUpdateDate": 2}',
+        '{"email": "ann@x.com", "serialNumber": "s-1", "lastUpdateDate": 1700000000}',
+        '{"email": "ann@x.com", "serialNumber": "s-1", "lastUpdateDate": 1700000000000, "cust',
+        '[{"email": "ann@x.com", "serialNumber": "s-1", "lastUpdateDate": 1700000000000}]',
+        '{"email": "ann@x.com\\u3000", "serialNumber": "s-1", "lastUpdateDate": 1700000000000}',
+    ],
+)
+def test_an_unusable_newer_record_of_a_customer_holds_them_back(tmp_path, lake, line):
+    build(
+        tmp_path,
+        lake,
+        {
+            "customer/c1.json": [customer("ann@x.com", T, consent=T), line],
+            "accelerometer/a.json": [accel("ann@x.com", T)],
+        },
+    )
+
+    assert rows(lake, "customer_trusted", ["email_key"]) == []

@@ -32,10 +32,10 @@ current_state as (
 -- A rejected customer record whose lastUpdateDate could not be read counts as the latest.
 rejected as (
     select
-        normal_email(customer_email) as email_key,
+        unnest(customer_emails) as email_key,
         coalesce(last_update_date, 9223372036854775807) as updated
     from quarantine
-    where dataset = 'customer' and customer_email is not null
+    where dataset = 'customer'
 ),
 
 consenting as (

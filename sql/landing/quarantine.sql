@@ -2,15 +2,22 @@
 -- grain: one rejected source record
 -- key: batch_id, source_file, line_number
 -- invariant: together with the landing tables, holds every source record exactly once.
---   A rejected customer record keeps the email and lastUpdateDate that could be read from
---   it, so that the trusted zone can hold its customer back (a withdrawal may hide in it).
+--   A rejected customer record keeps every email that appears in its text and its
+--   lastUpdateDate when that is unambiguous, so that the trusted zone can hold those
+--   customers back: a withdrawal may hide in it.
 
 with customer as (
     select
         'customer' as dataset,
         *,
-        email as customer_email,
-        lastUpdateDate as last_update_date
+        -- Every "email": "..." in the text, even of a truncated line or a repeated key.
+        list_transform(
+            regexp_extract_all(raw, '"[eE][mM][aA][iI][lL]"\s*:\s*("(?:[^"\\]|\\.)*")', 1),
+            lambda e: normal_email(json_extract_string(e, '$'))
+        ) as customer_emails,
+        case
+            when reject_field <> 'lastUpdateDate' then lastUpdateDate
+        end as last_update_date
     from staged_customer
     where reject_reason is not null
 ),
@@ -19,7 +26,7 @@ accelerometer as (
     select
         'accelerometer' as dataset,
         *,
-        null::varchar as customer_email,
+        null::varchar[] as customer_emails,
         null::bigint as last_update_date
     from staged_accelerometer
     where reject_reason is not null
@@ -29,7 +36,7 @@ step_trainer as (
     select
         'step_trainer' as dataset,
         *,
-        null::varchar as customer_email,
+        null::varchar[] as customer_emails,
         null::bigint as last_update_date
     from staged_step_trainer
     where reject_reason is not null
@@ -37,15 +44,15 @@ step_trainer as (
 
 rejected as (
     select dataset, _source_file, _line_number, raw, reject_reason, reject_field,
-        _batch_id, _ingested_at, customer_email, last_update_date
+        _batch_id, _ingested_at, customer_emails, last_update_date
     from customer
     union all
     select dataset, _source_file, _line_number, raw, reject_reason, reject_field,
-        _batch_id, _ingested_at, customer_email, last_update_date
+        _batch_id, _ingested_at, customer_emails, last_update_date
     from accelerometer
     union all
     select dataset, _source_file, _line_number, raw, reject_reason, reject_field,
-        _batch_id, _ingested_at, customer_email, last_update_date
+        _batch_id, _ingested_at, customer_emails, last_update_date
     from step_trainer
 ),
 
@@ -59,7 +66,7 @@ final as (
         reject_field as field,
         _batch_id as batch_id,
         _ingested_at as ingested_at,
-        customer_email,
+        customer_emails,
         last_update_date
     from rejected
 )

@@ -13,6 +13,15 @@ quarantine as (
     select * from quarantine
 ),
 
+-- Each email in a rejected customer record, with the record's lastUpdateDate if readable.
+rejected as (
+    select
+        unnest(customer_emails) as email_key,
+        last_update_date
+    from quarantine
+    where dataset = 'customer'
+),
+
 records as (
     select
         *,
@@ -43,13 +52,8 @@ owned_serials as (
 held_back as (
     select latest.email_key
     from latest
-    inner join quarantine on latest.email_key = normal_email(quarantine.customer_email)
-    where
-        quarantine.dataset = 'customer'
-        and (
-            quarantine.last_update_date is null
-            or quarantine.last_update_date >= latest.lastUpdateDate
-        )
+    inner join rejected on latest.email_key = rejected.email_key
+    where rejected.last_update_date is null or rejected.last_update_date >= latest.lastUpdateDate
 ),
 
 consenting as (
