@@ -37,19 +37,23 @@ create macro as_number(f) as
 create macro as_bigint(f) as
     case
         when f.kind = 'BIGINT' then try_cast(f.text as bigint)
-        when f.kind = 'VARCHAR' and regexp_full_match(trim(f.text), '-?\d+')
-            then try_cast(trim(f.text) as bigint)
+        when regexp_full_match(trim(f.text), '-?\d+(\.0*)?') then try_cast(trim(f.text) as bigint)
+        -- Digits after the point, short of an exponent, make a fraction however small.
+        when regexp_matches(f.text, '\.\d*[1-9]') and not regexp_matches(f.text, '[eE]') then null
         when as_number(f) = trunc(as_number(f)) then try_cast(as_number(f) as bigint)
     end;
 
 create macro as_double(f) as
     case when isfinite(as_number(f)) then as_number(f) end;
 
--- A calendar date (YYYY-MM-DD) that every reader can represent: years 1 to 9999.
+-- A calendar date written Y-MM-DD (the course data has 3-digit years; not `epoch`, not
+-- with a time), years 1 to 9999.
 create macro as_date(f) as
     case
-        when try_cast(as_text(f) as date) between date '0001-01-01' and date '9999-12-31'
-            then try_cast(as_text(f) as date)
+        when
+            regexp_full_match(trim(as_text(f)), '\d{1,4}-\d{2}-\d{2}')
+            and try_cast(trim(as_text(f)) as date) >= date '0001-01-01'
+            then try_cast(trim(as_text(f)) as date)
     end;
 
 -- Text without leading and trailing white space, control and format characters, Unicode's

@@ -127,9 +127,9 @@ def records(file: SourceFile, data: bytes) -> pa.Table:
 
 
 def _name(path: Path, root: Path) -> str:
-    """The path relative to the source root; bytes that are not UTF-8 become U+FFFD."""
+    """The path relative to the source root; bytes that are not UTF-8 become `\\xff`."""
     relative = path.relative_to(root).as_posix()
-    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _unreadable(file: SourceFile, err: Exception) -> pa.Table:
