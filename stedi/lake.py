@@ -113,10 +113,20 @@ class Lake:
         return self.open(table).history(1)[0].get(INPUTS_KEY)
 
     def info(self, table: str) -> TableInfo:
+        """The catalog entry; landing rows are counted as queries see them (committed, current)."""
         dt = self.open(table)
         last = dt.history(1)[0]
         updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=UTC)
-        return TableInfo(table, TABLES[table].zone, dt.count(), dt.version(), updated)
+        rows = self._current_rows(table) if _versioned(table) else dt.count()
+        return TableInfo(table, TABLES[table].zone, rows, dt.version(), updated)
+
+    def _current_rows(self, table: str) -> int:
+        if not self.exists("landed_files"):
+            return 0
+        con = queries.connect()
+        self.register(con, [table])
+        [(rows,)] = con.sql(f"select count(*) from {table}").fetchall()
+        return rows
 
     def write(
         self,
@@ -167,7 +177,7 @@ class Lake:
         the latest landed version of their source file (a re-sent file supersedes its rows).
         Returns the tables registered, `landed_files` included where landing needs it.
         """
-        if any(t in LANDING_READINGS or t == "quarantine" for t in tables):
+        if any(_versioned(t) for t in tables):
             tables = ["landed_files", *(t for t in tables if t != "landed_files")]
         for table in tables:
             if not self.exists(table):
@@ -188,10 +198,10 @@ class Lake:
 
         Returns the tables cleaned. Call it holding the lock.
         """
-        if not self.exists("landed_files"):
-            return []
-        dataset = self.open("landed_files").to_pyarrow_dataset()
-        committed = set(dataset.to_table(columns=["batch_id"])["batch_id"].to_pylist())
+        committed = set()
+        if self.exists("landed_files"):
+            dataset = self.open("landed_files").to_pyarrow_dataset()
+            committed = set(dataset.to_table(columns=["batch_id"])["batch_id"].to_pylist())
         cleaned = []
         for table in [*LANDING_READINGS, "quarantine"]:
             if not self.exists(table):
@@ -229,6 +239,11 @@ class Lake:
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
+
+
+def _versioned(table: str) -> bool:
+    """Landing and quarantine rows count only from committed, current file versions."""
+    return table in LANDING_READINGS or table == "quarantine"
 
 
 def _acquire(path: Path) -> None:
