@@ -52,9 +52,12 @@ def generate(
     steps = _step_readings(rng, people)
     accel = _accelerometer_readings(rng, steps, people)
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        msg = f"cannot write a dataset into {out}: it is a file, not a folder"
-        raise StediError(msg)
+    try:
+        for dataset in ("customer", "accelerometer", "step_trainer"):
+            (out / dataset / "landing").mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"cannot write a dataset into {out}: {err.strerror or err}"
+        raise StediError(msg) from err
     files, lines, defects = [], {}, 0
     for dataset, frame in (
         ("customer", change_log),

@@ -46,6 +46,7 @@ TABLES = {
     )
 }
 LANDING_READINGS = ("customer_landing", "accelerometer_landing", "step_trainer_landing")
+URL_CHARACTERS = ("[", "]", "#", "?", "%")
 INPUTS_KEY = "stedi.inputs"
 BATCH_KEY = "stedi.batch"
 KEY_ENV = "STEDI_PSEUDONYM_KEY"
@@ -70,6 +71,10 @@ class Lake:
             msg = f"a lake on S3 is not supported yet: {root}; use a local folder"
             raise LakeError(msg)
         self.root = Path(root).absolute()
+        # Delta's object store reads a path as a URL, where these characters mean something.
+        if any(c in str(self.root) for c in URL_CHARACTERS):
+            msg = f"a lake path may not contain any of {' '.join(URL_CHARACTERS)}: {self.root}"
+            raise LakeError(msg)
         self._lock_depth = 0
 
     @contextmanager

@@ -86,7 +86,7 @@ class Reporter:
 
     def result(self, data: pa.Table, fmt: str) -> None:
         """A query result on stdout as a table, CSV or JSON."""
-        rows = _plain(data).to_pylist()
+        rows = _plain(data, json=fmt == "json").to_pylist()
         if fmt == "csv":
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(data.column_names)
@@ -131,16 +131,25 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def _plain(data: pa.Table) -> pa.Table:
-    """Values every output format can hold: times as ISO text, NaN and infinities as null.
+def _plain(data: pa.Table, *, json: bool) -> pa.Table:
+    """Values the output format can hold: times as text; for JSON, NaN and infinities as null.
 
     Python's datetime cannot hold DuckDB's infinite or year-0 dates, so Arrow writes them.
     """
     columns = []
     for column in data.columns:
-        if pa.types.is_temporal(column.type):
-            column = pc.cast(column, pa.string())
-        elif pa.types.is_floating(column.type):
+        if pa.types.is_temporal(column.type) or pa.types.is_interval(column.type):
+            column = _as_text(column)
+        elif json and pa.types.is_floating(column.type):
             column = pc.if_else(pc.is_finite(column), column, None)
         columns.append(column)
     return pa.table(columns, names=data.column_names)
+
+
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    try:
+        return pc.cast(column, pa.string())
+    except pa.ArrowNotImplementedError:
+        return pa.chunked_array(
+            [pa.array([None if v is None else str(v) for v in column.to_pylist()])]
+        )

@@ -227,3 +227,43 @@ def test_version():
     result = runner.invoke(app, ["--version"])
 
     assert (result.exit_code, result.output) == (0, f"stedi {__version__}\n")
+
+
+def test_a_lake_path_with_url_characters_is_one_line_and_exit_1(source, tmp_path):
+    result = runner.invoke(app, ["run", str(source), "--lake", str(tmp_path / "lake#1")])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: a lake path may not contain any of [ ] # ? %: {tmp_path / 'lake#1'}\n"
+    )
+
+
+def test_generate_into_a_file_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "afile").write_text("")
+
+    result = runner.invoke(app, ["generate", str(tmp_path / "afile" / "out")])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: cannot write a dataset into {tmp_path / 'afile' / 'out'}: Not a directory\n"
+    )
+
+
+def test_inspect_renders_values_python_cannot_hold(source, tmp_path):
+    lake = str(tmp_path / "lake")
+    runner.invoke(app, ["run", str(source), "--lake", lake])
+
+    result = runner.invoke(
+        app,
+        [
+            "inspect",
+            "--lake",
+            lake,
+            "-f",
+            "csv",
+            "select 'infinity'::date as d, 'nan'::double as n, '[/]' as m",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].split(",")[1:] == ["nan", "[/]"]
