@@ -128,7 +128,7 @@ class Lake:
     def _current_rows(self, table: str) -> int:
         if not self.exists("landed_files"):
             return 0
-        con = queries.connect()
+        con = duckdb.connect()
         self.register(con, [table])
         [(rows,)] = con.sql(f"select count(*) from {table}").fetchall()
         return rows
@@ -182,8 +182,7 @@ class Lake:
         the latest landed version of their source file (a re-sent file supersedes its rows).
         Returns the tables registered, `landed_files` included where landing needs it.
         """
-        if any(_versioned(t) for t in tables):
-            tables = ["landed_files", *(t for t in tables if t != "landed_files")]
+        tables = self.with_manifest(tables)
         for table in tables:
             if not self.exists(table):
                 raise LakeError(self._missing(table))
@@ -196,6 +195,12 @@ class Lake:
             con.execute(f"create or replace view {table} as {query}")
             if table == "landed_files":
                 con.execute(f"create view current_files as {queries.load('landing/current_files')}")
+        return tables
+
+    def with_manifest(self, tables: list[str]) -> list[str]:
+        """`tables`, led by `landed_files` where landing rows need it to be read."""
+        if any(_versioned(t) for t in tables):
+            return ["landed_files", *(t for t in tables if t != "landed_files")]
         return tables
 
     def discard_uncommitted(self) -> list[str]:

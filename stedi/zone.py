@@ -63,11 +63,11 @@ def build(
 
 
 def _build(lake, zone, inputs, outputs, variables, report) -> ZoneResult:
-    con = queries.connect(variables=variables)
-    registered = lake.register(con, inputs)
-    fingerprint = _fingerprint(lake, zone, registered, outputs, variables)
+    fingerprint = _fingerprint(lake, zone, lake.with_manifest(inputs), outputs, variables)
     if all(lake.inputs(table) == fingerprint for table in outputs):
         return ZoneResult(zone, [_published(lake, t, published=False) for t in outputs], [], True)
+    con = queries.connect(variables=variables)
+    lake.register(con, inputs)
     con.execute("create schema staged")
     for table in outputs:
         report(f"staging {table}")
