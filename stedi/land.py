@@ -53,10 +53,6 @@ class LandResult:
     ignored: list[str]
     tables: list[TableResult]
 
-    @property
-    def quarantined(self) -> int:
-        return sum(d.quarantined for d in self.datasets)
-
 
 def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = None) -> LandResult:
     """Land the files under `source_root` that this lake has not landed yet.
