@@ -45,6 +45,10 @@ LakeOption = Annotated[
     str, typer.Option("--lake", envvar="STEDI_LAKE", help="Lake folder.", show_default=True)
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+WaitOption = Annotated[
+    float,
+    typer.Option(min=0, help="Seconds to wait for a lake another run holds (then exit 4)."),
+]
 LogFormatOption = Annotated[
     LogFormat, typer.Option("--log-format", help="text, or json: one JSON event per line.")
 ]
@@ -98,6 +102,7 @@ def reporting(quiet: bool = False, log_format: LogFormat = LogFormat.text):
 def land_command(
     source: Annotated[Path, typer.Argument(metavar="SOURCE", help=SOURCE_HELP)],
     lake: LakeOption = "./lake",
+    wait: WaitOption = 0.0,
     quiet: QuietOption = False,
     log_format: LogFormatOption = LogFormat.text,
 ):
@@ -107,7 +112,7 @@ def land_command(
     """
     with reporting(quiet, log_format) as out:
         with out.working("landing"):
-            result = land.land(source, Lake(lake), progress=out.progress)
+            result = land.land(source, Lake(lake, wait=wait), progress=out.progress)
         out.summary(result.tables, land_notes(result))
 
 
@@ -115,6 +120,7 @@ def land_command(
 def trust_command(
     lake: LakeOption = "./lake",
     consent: ConsentOption = Consent.customer,
+    wait: WaitOption = 0.0,
     quiet: QuietOption = False,
     log_format: LogFormatOption = LogFormat.text,
 ):
@@ -124,7 +130,9 @@ def trust_command(
     """
     with reporting(quiet, log_format) as out:
         with out.working("building the trusted zone"):
-            result = trust.trust(Lake(lake), consent=consent.value, progress=out.progress)
+            result = trust.trust(
+                Lake(lake, wait=wait), consent=consent.value, progress=out.progress
+            )
         out.summary(result.tables, [])
 
 
@@ -133,6 +141,7 @@ def curate_command(
     lake: LakeOption = "./lake",
     consent: ConsentOption = Consent.customer,
     ml_join: MlJoinOption = MlJoin.customer,
+    wait: WaitOption = 0.0,
     quiet: QuietOption = False,
     log_format: LogFormatOption = LogFormat.text,
 ):
@@ -143,7 +152,10 @@ def curate_command(
     with reporting(quiet, log_format) as out:
         with out.working("building the curated zone"):
             result = curate.curate(
-                Lake(lake), consent=consent.value, ml_join=ml_join.value, progress=out.progress
+                Lake(lake, wait=wait),
+                consent=consent.value,
+                ml_join=ml_join.value,
+                progress=out.progress,
             )
         for warning in result.warnings:
             out.warn(warning)
@@ -158,6 +170,7 @@ def run_command(
     lake: LakeOption = "./lake",
     consent: ConsentOption = Consent.customer,
     ml_join: MlJoinOption = MlJoin.customer,
+    wait: WaitOption = 0.0,
     quiet: QuietOption = False,
     log_format: LogFormatOption = LogFormat.text,
 ):
@@ -169,7 +182,7 @@ def run_command(
         with out.working("running"):
             result = pipeline.run(
                 source,
-                Lake(lake),
+                Lake(lake, wait=wait),
                 consent=consent.value,
                 ml_join=ml_join.value,
                 progress=out.progress,

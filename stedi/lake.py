@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import socket
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,6 +48,7 @@ TABLES = {
 }
 LANDING_READINGS = ("customer_landing", "accelerometer_landing", "step_trainer_landing")
 URL_CHARACTERS = ("[", "]", "#", "?", "%")
+LOCK_POLL_SECONDS = 0.2
 INPUTS_KEY = "stedi.inputs"
 BATCH_KEY = "stedi.batch"
 KEY_ENV = "STEDI_PSEUDONYM_KEY"
@@ -64,9 +66,9 @@ class TableInfo:
 
 
 class Lake:
-    """A lake rooted at a local folder."""
+    """A lake rooted at a local folder; a run waits up to `wait` seconds for its lock."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, wait: float = 0.0):
         if str(root).startswith("s3://"):
             msg = f"a lake on S3 is not supported yet: {root}; use a local folder"
             raise LakeError(msg)
@@ -75,18 +77,28 @@ class Lake:
         if any(c in str(self.root) for c in URL_CHARACTERS):
             msg = f"a lake path may not contain any of {' '.join(URL_CHARACTERS)}: {self.root}"
             raise LakeError(msg)
+        self.wait = wait
         self._lock_depth = 0
 
     @contextmanager
     def locked(self):
         """Hold the lake's run lock, `_system/lock`, for the block; re-entrant.
 
-        Raises `LakeLocked` naming the holder when another live process holds it. A lock
-        whose process is gone (same host, dead pid) is stale and taken over.
+        Raises `LakeLocked` naming the holder when another live process still holds it after
+        `wait` seconds. A lock whose process is gone (same host, dead pid) is stale and
+        taken over.
         """
         if self._lock_depth == 0:
             self.ensure_writable()
-            _acquire(self.root / "_system" / "lock")
+            deadline = time.monotonic() + self.wait
+            while True:
+                try:
+                    _acquire(self.root / "_system" / "lock")
+                    break
+                except LakeLocked:
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(LOCK_POLL_SECONDS)
         self._lock_depth += 1
         try:
             yield
@@ -297,7 +309,16 @@ def _is_stale(holder: dict) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _is_zombie(holder["pid"])
+
+
+def _is_zombie(pid: int) -> bool:
+    """A process that has ended but that its parent has not reaped yet (Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
 def _take_over(path: Path, stale: dict) -> bool:

@@ -1,4 +1,5 @@
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -60,3 +61,27 @@ def test_a_lock_of_another_host_is_never_taken_over(lake):
 
     with pytest.raises(LakeLocked, match=r"host elsewhere, pid 1"), lake.locked():
         pass
+
+
+def test_wait_takes_the_lock_once_its_holder_ends(lake):
+    # Left unreaped once it ends, as a crashed run's process may be: still counts as gone.
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.6)"]) as holder:
+        write_lock(lake, holder.pid)
+        with Lake(lake.root, wait=10).locked():
+            mine = json.loads((lake.root / "_system" / "lock").read_text())
+
+    assert mine["pid"] == os.getpid()
+    assert not (lake.root / "_system" / "lock").exists()
+
+
+def test_wait_gives_up_after_its_seconds(lake):
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as holder:
+        write_lock(lake, holder.pid)
+        try:
+            with (
+                pytest.raises(LakeLocked, match=rf"pid {holder.pid}"),
+                Lake(lake.root, wait=0.5).locked(),
+            ):
+                pass
+        finally:
+            holder.kill()
