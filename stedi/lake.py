@@ -44,6 +44,7 @@ TABLES = {
         TableSpec("customer_curated", "curated"),
         TableSpec("machine_learning_curated", "curated", ("reading_date",)),
         TableSpec("landed_files", "_system"),
+        TableSpec("runs", "_system"),
     )
 }
 LANDING_READINGS = ("customer_landing", "accelerometer_landing", "step_trainer_landing")

@@ -7,13 +7,14 @@ record counts, then appended to the landing tables and quarantine; the batch's r
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
 
 from stedi import checks, queries, source
+from stedi.checks import CheckResult
 from stedi.lake import Lake
 from stedi.source import DATASETS, SourceFile
 from stedi.zone import ARROW_BATCH_ROWS, TableResult
@@ -52,6 +53,7 @@ class LandResult:
     datasets: list[DatasetResult]
     ignored: list[str]
     tables: list[TableResult]
+    checks: list[CheckResult] = field(default_factory=list)
 
 
 def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = None) -> LandResult:
@@ -88,17 +90,19 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
         )
         con.execute("drop table raw_records; drop table source_fields")
     datasets = _dataset_results(con, manifest, skipped)
-    published = set()
+    published, results = set(), []
     if manifest:
         _stage(con, manifest)
         report("checking the landing zone")
-        checks.enforce(checks.run(con, "landing"))
+        results = checks.run(con, "landing")
+        checks.enforce(results)
         published = _publish(con, lake, batch_id, report)
     return LandResult(
         batch_id if manifest else None,
         datasets,
         found.ignored,
         _table_results(lake, datasets, published),
+        results,
     )
 
 

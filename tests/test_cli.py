@@ -154,6 +154,7 @@ def test_inspect_lists_the_catalog_and_answers_json(source, tmp_path):
         "customer_curated",
         "machine_learning_curated",
         "landed_files",
+        "runs",
     ]
     assert json.loads(answer.output) == [{"reason": "invalid_json", "line_number": 3}]
 
@@ -267,3 +268,45 @@ def test_inspect_renders_values_python_cannot_hold(source, tmp_path):
 
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1].split(",")[1:] == ["nan", "[/]"]
+
+
+def test_each_run_is_recorded_in_the_run_history(source, tmp_path, monkeypatch):
+    lake = str(tmp_path / "lake")
+    runner.invoke(app, ["run", str(source), "--lake", lake])
+    real_load = queries.load
+    leaky = real_load("trusted/customer_trusted").replace(
+        "shareWithResearchAsOfDate is not null\n        and ", ""
+    )
+    monkeypatch.setattr(
+        queries,
+        "load",
+        lambda name: leaky if name == "trusted/customer_trusted" else real_load(name),
+    )
+    runner.invoke(app, ["run", str(source), "--lake", lake])
+    monkeypatch.undo()
+
+    result = runner.invoke(
+        app,
+        [
+            "inspect",
+            "--lake",
+            lake,
+            "-f",
+            "json",
+            "select status, quarantined, rows->>'customer_trusted' as customers,"
+            " checks->>'trusted/consent' as consent, error is null as ok"
+            " from runs order by started_at",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [
+        {"status": "succeeded", "quarantined": 1, "customers": "1", "consent": "0", "ok": True},
+        {
+            "status": "quality_check_failed",
+            "quarantined": None,
+            "customers": None,
+            "consent": None,
+            "ok": False,
+        },
+    ]

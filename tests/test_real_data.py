@@ -77,6 +77,7 @@ def test_a_second_run_lands_nothing_and_changes_no_table(tmp_path, real_data):
             ]
         )
         for t in lake.tables()
+        if t != "runs"  # the run history grows by one row a run
     }
 
     second = run(real_data, lake)
