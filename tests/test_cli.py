@@ -175,11 +175,8 @@ def test_an_unknown_option_value_is_a_usage_error_exit_2(tmp_path):
     assert result.exit_code == 2
 
 
-def test_a_failing_check_exits_3_and_publishes_nothing(source, tmp_path, monkeypatch):
-    lake_path = str(tmp_path / "lake")
-    runner.invoke(app, ["run", str(source), "--lake", lake_path])
-    before = {t: Lake(lake_path).version(t) for t in Lake(lake_path).tables()}
-    # A model that forgets the consent filter: the consent check must stop it.
+def forget_the_consent_filter(monkeypatch):
+    """Swap in a customer_trusted model that forgets the consent filter: a check must stop it."""
     real_load = queries.load
     leaky = real_load("trusted/customer_trusted").replace(
         "shareWithResearchAsOfDate is not null\n        and ", ""
@@ -190,6 +187,13 @@ def test_a_failing_check_exits_3_and_publishes_nothing(source, tmp_path, monkeyp
         "load",
         lambda name: leaky if name == "trusted/customer_trusted" else real_load(name),
     )
+
+
+def test_a_failing_check_exits_3_and_publishes_nothing(source, tmp_path, monkeypatch):
+    lake_path = str(tmp_path / "lake")
+    runner.invoke(app, ["run", str(source), "--lake", lake_path])
+    before = {t: Lake(lake_path).version(t) for t in Lake(lake_path).tables()}
+    forget_the_consent_filter(monkeypatch)
 
     result = runner.invoke(app, ["trust", "--lake", lake_path])
 
@@ -273,15 +277,7 @@ def test_inspect_renders_values_python_cannot_hold(source, tmp_path):
 def test_each_run_is_recorded_in_the_run_history(source, tmp_path, monkeypatch):
     lake = str(tmp_path / "lake")
     runner.invoke(app, ["run", str(source), "--lake", lake])
-    real_load = queries.load
-    leaky = real_load("trusted/customer_trusted").replace(
-        "shareWithResearchAsOfDate is not null\n        and ", ""
-    )
-    monkeypatch.setattr(
-        queries,
-        "load",
-        lambda name: leaky if name == "trusted/customer_trusted" else real_load(name),
-    )
+    forget_the_consent_filter(monkeypatch)
     runner.invoke(app, ["run", str(source), "--lake", lake])
     monkeypatch.undo()
 
