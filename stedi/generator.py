@@ -191,7 +191,7 @@ def _defect(line: str, kind: str) -> str:
         case "not_json":
             return "<html>503 Service Unavailable</html>"
         case "not_an_object":
-            return json.dumps(list(record.values()))
+            return json.dumps(line)
         case "wrong_type":
             record[time_field or "lastUpdateDate"] = "abc"
         case "missing_field":

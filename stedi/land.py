@@ -54,6 +54,7 @@ class LandResult:
     ignored: list[str]
     tables: list[TableResult]
     checks: list[CheckResult] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
 
 
 def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = None) -> LandResult:
@@ -103,6 +104,7 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
         found.ignored,
         _table_results(lake, datasets, published),
         results,
+        [row["source_file"] for row in manifest if row["records"] == 0],
     )
 
 
@@ -113,7 +115,8 @@ def _read_new_files(con, files: list[SourceFile], known: dict[str, dict], report
     """
     con.execute(
         "create table raw_records"
-        " (_source_file varchar, _line_number bigint, raw varchar, unreadable boolean)"
+        " (_source_file varchar, _line_number bigint, _record_number bigint, raw varchar,"
+        " unreadable boolean)"
     )
     new = []
     for file in files:

@@ -19,8 +19,8 @@ def quarantined(lake):
     [
         ('{"user": "a@x.com", "timestamp": 16555644', "invalid_json", None),
         ("<html>503</html>", "invalid_json", None),
-        ('[{"user": "a@x.com"}]', "not_an_object", None),
         ('"a@x.com"', "not_an_object", None),
+        ("1655564444103", "not_an_object", None),
         (
             '{"user": "a@x.com", "user": "b@x.com", "timestamp": 1, "x": 0, "y": 0, "z": 0}',
             "duplicate_key",
@@ -207,7 +207,7 @@ def test_nothing_is_lost_source_records_equal_landing_plus_quarantine(tmp_path, 
         tmp_path / "src",
         {
             "customer/c.json": [customer("a@x.com", T), "not json"],
-            "accelerometer/a.json": [accel("a@x.com", T)] * 3 + ["{}", "[]"],
+            "accelerometer/a.json": [accel("a@x.com", T)] * 3 + ["{}", "[7]"],
             "step_trainer/s.json": [step("s-1", T), '{"sensorReadingTime": 5}'],
         },
     )

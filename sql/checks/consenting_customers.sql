@@ -21,7 +21,7 @@ current_state as (
             updated: lastUpdateDate,
             batch: _batch_id,
             file: _source_file,
-            line: _line_number,
+            record: _record_number,
             consent: shareWithResearchAsOfDate
         }).consent as consented_at,
         max(lastUpdateDate) as updated

@@ -1,7 +1,8 @@
 -- customer_landing: every customer source record, typed, with its first problem if any.
 -- grain: one source record
--- key: _batch_id, _source_file, _line_number
+-- key: _batch_id, _source_file, _record_number
 -- invariant: reject_reason is null exactly for the rows that land; the rest go to quarantine.
+--   Fields outside the contract are kept, as one JSON object, in _extra_fields.
 
 with source_records as (
     select * from source_fields
@@ -107,8 +108,15 @@ final as (
         shareWithFriendsAsOfDate,
         _source_file,
         _line_number,
+        _record_number,
         getvariable('batch_id') as _batch_id,
         getvariable('ingested_at')::timestamptz as _ingested_at,
+        extra_fields(
+            record, keys,
+            ['customername', 'email', 'phone', 'birthday', 'serialnumber', 'registrationdate',
+                'lastupdatedate', 'sharewithresearchasofdate', 'sharewithpublicasofdate',
+                'sharewithfriendsasofdate']
+        ) as _extra_fields,
         raw,
         coalesce(json_problem, problem.reason) as reject_reason,
         problem.field as reject_field

@@ -1,6 +1,6 @@
 -- quarantine: every rejected source record of this batch, with the reason it was rejected.
 -- grain: one rejected source record
--- key: batch_id, source_file, line_number
+-- key: batch_id, source_file, record_number
 -- invariant: together with the landing tables, holds every source record exactly once.
 --   A rejected customer record keeps every email that appears in its text and its
 --   lastUpdateDate when that is unambiguous, so that the trusted zone can hold those
@@ -43,15 +43,15 @@ step_trainer as (
 ),
 
 rejected as (
-    select dataset, _source_file, _line_number, raw, reject_reason, reject_field,
+    select dataset, _source_file, _line_number, _record_number, raw, reject_reason, reject_field,
         _batch_id, _ingested_at, customer_emails, last_update_date
     from customer
     union all
-    select dataset, _source_file, _line_number, raw, reject_reason, reject_field,
+    select dataset, _source_file, _line_number, _record_number, raw, reject_reason, reject_field,
         _batch_id, _ingested_at, customer_emails, last_update_date
     from accelerometer
     union all
-    select dataset, _source_file, _line_number, raw, reject_reason, reject_field,
+    select dataset, _source_file, _line_number, _record_number, raw, reject_reason, reject_field,
         _batch_id, _ingested_at, customer_emails, last_update_date
     from step_trainer
 ),
@@ -61,6 +61,7 @@ final as (
         dataset,
         _source_file as source_file,
         _line_number as line_number,
+        _record_number as record_number,
         raw,
         reject_reason as reason,
         reject_field as field,

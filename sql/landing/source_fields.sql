@@ -1,6 +1,6 @@
 -- source_fields: every non-blank source line, parsed once: its JSON object and keys.
 -- grain: one source record
--- key: _source_file, _line_number
+-- key: _source_file, _record_number
 -- invariant: one row per row of raw_records; json_problem is null only for a JSON object
 --   without repeated keys.
 
@@ -34,6 +34,7 @@ final as (
     select
         _source_file,
         _line_number,
+        _record_number,
         raw,
         case
             -- The whole file: it could not be read or decompressed; raw says why.

@@ -32,7 +32,7 @@ deduplicated as (
     from consented
     qualify row_number() over (
         partition by email_key, timestamp, x, y, z
-        order by _batch_id desc, _source_file desc, _line_number desc
+        order by _batch_id desc, _source_file desc, _record_number desc
     ) = 1
 ),
 
@@ -48,6 +48,7 @@ final as (
         reading_date,
         _source_file,
         _line_number,
+        _record_number,
         _batch_id
     from deduplicated
 )

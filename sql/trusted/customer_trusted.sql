@@ -2,7 +2,7 @@
 -- grain: one customer, identified by email_key = lower(trim(email))
 -- key: email_key
 -- invariant: shareWithResearchAsOfDate is not null; the row is the customer's latest record
---   (latest lastUpdateDate; ties go to the later batch, then file, then line); no quarantined
+--   (latest lastUpdateDate; ties go to the later batch, then file, then record); no quarantined
 --   record of the customer is as recent as it.
 
 with customer_landing as (
@@ -34,7 +34,7 @@ latest as (
     from records
     qualify row_number() over (
         partition by email_key
-        order by lastUpdateDate desc, _batch_id desc, _source_file desc, _line_number desc
+        order by lastUpdateDate desc, _batch_id desc, _source_file desc, _record_number desc
     ) = 1
 ),
 
@@ -80,6 +80,7 @@ final as (
         consenting.shareWithFriendsAsOfDate,
         consenting._source_file,
         consenting._line_number,
+        consenting._record_number,
         consenting._batch_id
     from consenting
     inner join owned_serials on consenting.email_key = owned_serials.email_key

@@ -45,7 +45,7 @@ deduplicated as (
     from attributable
     qualify row_number() over (
         partition by serialNumber, sensorReadingTime
-        order by _batch_id desc, _source_file desc, _line_number desc
+        order by _batch_id desc, _source_file desc, _record_number desc
     ) = 1
 ),
 
@@ -58,6 +58,7 @@ final as (
         reading_date,
         _source_file,
         _line_number,
+        _record_number,
         _batch_id
     from deduplicated
 )
