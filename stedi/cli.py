@@ -11,6 +11,7 @@ from stedi import __version__, catalog, curate, land, pipeline, trust
 from stedi.errors import StediError
 from stedi.lake import Lake
 from stedi.render import Reporter
+from stedi.zone import TableResult
 
 app = typer.Typer(
     help="stedi: a single-node lakehouse for STEDI Step Trainer data.",
@@ -133,7 +134,7 @@ def trust_command(
             result = trust.trust(
                 Lake(lake, wait=wait), consent=consent.value, progress=out.progress
             )
-        out.summary(result.tables, [])
+        out.summary(result.tables, conflict_notes(result.tables))
 
 
 @app.command("curate")
@@ -190,7 +191,7 @@ def run_command(
         for warning in result.warnings:
             out.warn(warning)
         tables = [*result.land.tables, *result.trusted.tables, *result.curated.tables]
-        out.summary(tables, land_notes(result.land))
+        out.summary(tables, land_notes(result.land) + conflict_notes(tables))
 
 
 @app.command("inspect")
@@ -241,5 +242,14 @@ def land_notes(result: land.LandResult) -> list[str]:
         f" {d.landed:,} record(s) landed, {d.quarantined:,} quarantined"
         for d in result.datasets
     ]
+    notes += [f"empty (no records): {name}" for name in result.empty]
     notes += [f"ignored (not JSON lines): {name}" for name in result.ignored]
     return notes
+
+
+def conflict_notes(tables: list[TableResult]) -> list[str]:
+    return [
+        f"{t.table}: {t.conflicts:,} key(s) landed with conflicting values; kept the last landed"
+        for t in tables
+        if t.conflicts
+    ]

@@ -52,6 +52,7 @@ URL_CHARACTERS = ("[", "]", "#", "?", "%")
 LOCK_POLL_SECONDS = 0.2
 INPUTS_KEY = "stedi.inputs"
 BATCH_KEY = "stedi.batch"
+CONFLICTS_KEY = "stedi.conflicts"
 KEY_ENV = "STEDI_PSEUDONYM_KEY"
 
 
@@ -64,6 +65,7 @@ class TableInfo:
     rows: int
     version: int
     updated: datetime
+    conflicts: int = 0
 
 
 class Lake:
@@ -136,7 +138,8 @@ class Lake:
         last = dt.history(1)[0]
         updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=UTC)
         rows = self._current_rows(table) if _versioned(table) else dt.count()
-        return TableInfo(table, TABLES[table].zone, rows, dt.version(), updated)
+        conflicts = int(last.get(CONFLICTS_KEY, 0))
+        return TableInfo(table, TABLES[table].zone, rows, dt.version(), updated, conflicts)
 
     def _current_rows(self, table: str) -> int:
         if not self.exists("landed_files"):
@@ -154,14 +157,17 @@ class Lake:
         mode: str,
         inputs: str | None = None,
         batch: str | None = None,
+        conflicts: int | None = None,
     ) -> int:
         """Append to or replace `table` in one Delta commit; returns the new version.
 
         `inputs` is recorded in the commit, so that a rebuild from the same inputs is
-        skipped; `batch`, so that an append whose batch never committed can be found.
+        skipped; `batch`, so that an append whose batch never committed can be found;
+        `conflicts`, the conflicting duplicates that the build of this version resolved.
         """
         spec = TABLES[table]
-        metadata = {k: v for k, v in ((INPUTS_KEY, inputs), (BATCH_KEY, batch)) if v} or None
+        recorded = ((INPUTS_KEY, inputs), (BATCH_KEY, batch), (CONFLICTS_KEY, conflicts))
+        metadata = {k: str(v) for k, v in recorded if v is not None} or None
         try:
             write_deltalake(
                 self.uri(table),

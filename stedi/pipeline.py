@@ -25,6 +25,7 @@ RUNS_SCHEMA = pa.schema(
         ("batch_id", pa.string()),
         ("rows", pa.string()),
         ("quarantined", pa.int64()),
+        ("conflicts", pa.string()),
         ("checks", pa.string()),
         ("error", pa.string()),
     ]
@@ -53,7 +54,8 @@ def run(
     """Land new files from `source_root`, then rebuild trusted and curated where inputs changed.
 
     Every run that gets the lake's lock appends a row to `_system/runs` (query it as `runs`
-    with `stedi inspect`): its times, status, rows per table, quarantined records and checks.
+    with `stedi inspect`): its times, status, rows per table, quarantined records,
+    conflicting duplicates resolved and checks.
     """
     started = datetime.now(UTC)
     options = {"source": str(source_root), "consent": consent, "ml_join": ml_join}
@@ -86,6 +88,7 @@ def _record(lake: Lake, started, options, *, status, result=None, error=None) ->
         "batch_id": result.land.batch_id if result else None,
         "rows": json.dumps({t.table: t.rows for t in tables}),
         "quarantined": sum(d.quarantined for d in result.land.datasets) if result else None,
+        "conflicts": json.dumps({t.table: t.conflicts for t in tables if t.conflicts}),
         "checks": json.dumps({c.name: c.count for c in checks}),
         "error": error,
     }

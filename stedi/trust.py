@@ -26,6 +26,7 @@ def trust(
         inputs=INPUTS,
         outputs=OUTPUTS,
         variables={"consent_policy": consent},
+        conflicts="reports/trusted_conflicts",
         progress=progress,
     )
 

@@ -27,6 +27,7 @@ class TableResult:
     version: int
     published: bool
     quarantined: int = 0
+    conflicts: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def build(
     inputs: list[str],
     outputs: list[str],
     variables: dict[str, object],
+    conflicts: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ZoneResult:
     """Build `outputs` (in order, from `sql/<zone>/<table>.sql`) over the `inputs` tables.
@@ -57,13 +59,19 @@ def build(
     Each output is staged in DuckDB, where later outputs see it by its catalog name; the
     checks of the zone then run over the staged tables, and only if all pass is each
     output replaced in the lake. Raises `QualityCheckFailed` with the lake unchanged.
+    `conflicts` names the query (`sql/reports/`) that counts, per output, the conflicting
+    duplicates the build resolved; each count is kept with the table's version.
     """
     with lake.locked():
-        return _build(lake, zone, inputs, outputs, variables, progress or (lambda _m: None))
+        return _build(
+            lake, zone, inputs, outputs, variables, conflicts, progress or (lambda _m: None)
+        )
 
 
-def _build(lake, zone, inputs, outputs, variables, report) -> ZoneResult:
-    fingerprint = _fingerprint(lake, zone, lake.with_manifest(inputs), outputs, variables)
+def _build(lake, zone, inputs, outputs, variables, conflicts, report) -> ZoneResult:
+    fingerprint = _fingerprint(
+        lake, zone, lake.with_manifest(inputs), outputs, variables, conflicts
+    )
     if all(lake.inputs(table) == fingerprint for table in outputs):
         return ZoneResult(zone, [_published(lake, t, published=False) for t in outputs], [], True)
     con = queries.connect(variables=variables)
@@ -76,20 +84,28 @@ def _build(lake, zone, inputs, outputs, variables, report) -> ZoneResult:
     report(f"checking the {zone} zone")
     results = checks.run(con, zone)
     checks.enforce(results)
+    counts = dict(con.sql(queries.load(conflicts)).fetchall()) if conflicts else {}
     for table in outputs:
         report(f"publishing {table}")
         reader = con.table(f"staged.{table}").to_arrow_reader(ARROW_BATCH_ROWS)
-        lake.write(table, reader, mode="overwrite", inputs=fingerprint)
+        lake.write(table, reader, mode="overwrite", inputs=fingerprint, conflicts=counts.get(table))
     return ZoneResult(zone, [_published(lake, t, published=True) for t in outputs], results, False)
 
 
 def _published(lake: Lake, table: str, *, published: bool) -> TableResult:
     info = lake.info(table)
-    return TableResult(table, TABLES[table].zone, info.rows, info.version, published)
+    return TableResult(
+        table, TABLES[table].zone, info.rows, info.version, published, conflicts=info.conflicts
+    )
 
 
 def _fingerprint(
-    lake: Lake, zone: str, inputs: list[str], outputs: list[str], variables: dict[str, object]
+    lake: Lake,
+    zone: str,
+    inputs: list[str],
+    outputs: list[str],
+    variables: dict[str, object],
+    conflicts: str | None,
 ) -> str:
     """A digest of everything a build reads: input versions, variables and SQL text."""
     parts = {
@@ -100,5 +116,6 @@ def _fingerprint(
         "sql": [queries.load(f"{zone}/{table}") for table in outputs],
         "checks": [queries.load(name) for name in queries.names(f"checks/{zone}")]
         + [queries.load(checks.SHARED_VIEW)],
+        "conflicts": queries.load(conflicts) if conflicts else None,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
