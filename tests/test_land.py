@@ -377,3 +377,22 @@ def test_a_file_changed_back_to_an_earlier_content_lands_again(tmp_path, lake):
         landed.append(con.sql("select serialNumber from step_trainer_landing").fetchall())
 
     assert landed == [[("s-1",)], [("s-2",)], [("s-1",)]]
+
+
+def test_values_that_first_appear_late_in_a_big_file_are_read_like_any_other(tmp_path, lake):
+    # Readers that infer a schema sample the first 20,480 (DuckDB) or 100 (Polars) records.
+    records = [accel("a@x.com", 1655564444000 + i, x=1, y=2, z=3) for i in range(30_000)]
+    records[25_000] = accel("a@x.com", 1655564444000 + 25_000, x="2.5", y=1e300, z=-7)
+    records[25_000]["firmware"] = {"version": "2.1"}
+    records[25_001]["x"] = "wide"
+    write_source(tmp_path / "src", {"accelerometer/a.json": records})
+
+    land(tmp_path / "src", lake)
+
+    columns = ["_line_number", "x", "y", "z", "_extra_fields"]
+    [late] = [row for row in rows(lake, "accelerometer_landing", columns) if row[0] == 25_001]
+    assert late == (25_001, 2.5, 1e300, -7.0, '{"firmware":{"version":"2.1"}}')
+    assert rows(lake, "quarantine", ["line_number", "reason", "field"]) == [
+        (25_002, "wrong_type", "x")
+    ]
+    assert lake.open("accelerometer_landing").count() == 29_999
