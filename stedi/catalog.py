@@ -1,11 +1,13 @@
 """The lake's catalog and read-only SQL over its tables, for `stedi inspect`."""
 
+import re
+
 import duckdb
 import pyarrow as pa
 
 from stedi import queries
 from stedi.errors import LakeError, QueryError
-from stedi.lake import Lake, TableInfo
+from stedi.lake import TABLES, Lake, TableInfo
 
 READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
@@ -38,5 +40,10 @@ def query(lake: Lake, sql: str) -> pa.Table:
             msg = f"stedi inspect is read-only: {statements[0].type.name} statements are refused"
             raise QueryError(msg)
         return con.sql(sql).to_arrow_table()
+    except duckdb.CatalogException as err:
+        missing = re.search(r"Table with name (\w+) does not exist", str(err))
+        if missing and missing[1] in TABLES:
+            raise LakeError(lake.missing(missing[1])) from err
+        raise QueryError(" ".join(str(err).split())) from err
     except duckdb.Error as err:
         raise QueryError(" ".join(str(err).split())) from err

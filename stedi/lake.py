@@ -204,7 +204,7 @@ class Lake:
         tables = self.with_manifest(tables)
         for table in tables:
             if not self.exists(table):
-                raise LakeError(self._missing(table))
+                raise LakeError(self.missing(table))
             con.register(f"delta_{table}", self.open(table).to_pyarrow_dataset())
             query = f"select * from delta_{table}"
             if table in LANDING_READINGS:
@@ -243,7 +243,8 @@ class Lake:
                 cleaned.append(table)
         return cleaned
 
-    def _missing(self, table: str) -> str:
+    def missing(self, table: str) -> str:
+        """Why `table` cannot be read: it is not in this lake yet, and what makes it."""
         zone = TABLES[table].zone
         command = {"trusted": "stedi trust", "curated": "stedi curate"}.get(
             zone, "stedi land SOURCE"

@@ -169,6 +169,21 @@ def test_inspect_of_an_empty_lake_says_what_to_do(tmp_path):
     )
 
 
+def test_a_query_of_a_table_the_lake_lacks_says_what_makes_it(tmp_path):
+    write_source(tmp_path / "src", {"accelerometer/a.json": [accel("a@x.com", T)]})
+    lake = tmp_path / "lake"
+    runner.invoke(app, ["land", str(tmp_path / "src"), "--lake", str(lake)])
+
+    result = runner.invoke(
+        app, ["inspect", "--lake", str(lake), "select count(*) from customer_trusted"]
+    )
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: no customer_trusted table in lake {lake}: run `stedi trust --lake {lake}` first\n"
+    )
+
+
 def test_an_unknown_option_value_is_a_usage_error_exit_2(tmp_path):
     result = runner.invoke(app, ["trust", "--lake", str(tmp_path), "--consent", "always"])
 
