@@ -11,6 +11,7 @@ from stedi import __version__, catalog, curate, land, pipeline, trust
 from stedi.errors import StediError
 from stedi.lake import Lake
 from stedi.render import Reporter
+from stedi.storage import S3
 from stedi.zone import TableResult
 
 app = typer.Typer(
@@ -43,7 +44,10 @@ class Format(StrEnum):
 
 
 LakeOption = Annotated[
-    str, typer.Option("--lake", envvar="STEDI_LAKE", help="Lake folder.", show_default=True)
+    str,
+    typer.Option(
+        "--lake", envvar="STEDI_LAKE", help="Lake folder or s3://bucket/prefix.", show_default=True
+    ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 WaitOption = Annotated[
@@ -67,7 +71,21 @@ MlJoinOption = Annotated[
         "alone, as the course rubric did (warns)."
     ),
 ]
-SOURCE_HELP = "Folder with customer/, accelerometer/ and step_trainer/ JSON-lines files."
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(help="AWS profile for s3:// locations (default: env AWS_PROFILE)."),
+]
+EndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        help="S3-compatible endpoint for s3:// locations, e.g. MinIO's"
+        " (default: env AWS_ENDPOINT_URL)."
+    ),
+]
+SOURCE_HELP = (
+    "Folder or s3://bucket/prefix with customer/, accelerometer/ and step_trainer/"
+    " JSON-lines files."
+)
 
 
 def version_callback(value: bool):
@@ -88,6 +106,11 @@ def main(
     """stedi: a single-node lakehouse for STEDI Step Trainer data."""
 
 
+def open_lake(root: str, wait: float, profile: str | None, endpoint_url: str | None) -> Lake:
+    """The lake at `root`; s3:// locations are reached with the profile and endpoint given."""
+    return Lake(root, wait=wait, s3=S3(profile=profile, endpoint_url=endpoint_url))
+
+
 @contextmanager
 def reporting(quiet: bool = False, log_format: LogFormat = LogFormat.text):
     """A reporter for the command; a `StediError` becomes one line on stderr and its exit code."""
@@ -101,9 +124,11 @@ def reporting(quiet: bool = False, log_format: LogFormat = LogFormat.text):
 
 @app.command("land")
 def land_command(
-    source: Annotated[Path, typer.Argument(metavar="SOURCE", help=SOURCE_HELP)],
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help=SOURCE_HELP)],
     lake: LakeOption = "./lake",
     wait: WaitOption = 0.0,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
     quiet: QuietOption = False,
     log_format: LogFormatOption = LogFormat.text,
 ):
@@ -113,7 +138,9 @@ def land_command(
     """
     with reporting(quiet, log_format) as out:
         with out.working("landing"):
-            result = land.land(source, Lake(lake, wait=wait), progress=out.progress)
+            result = land.land(
+                source, open_lake(lake, wait, profile, endpoint_url), progress=out.progress
+            )
         out.summary(result.tables, land_notes(result))
 
 
@@ -122,6 +149,8 @@ def trust_command(
     lake: LakeOption = "./lake",
     consent: ConsentOption = Consent.customer,
     wait: WaitOption = 0.0,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
     quiet: QuietOption = False,
     log_format: LogFormatOption = LogFormat.text,
 ):
@@ -132,7 +161,9 @@ def trust_command(
     with reporting(quiet, log_format) as out:
         with out.working("building the trusted zone"):
             result = trust.trust(
-                Lake(lake, wait=wait), consent=consent.value, progress=out.progress
+                open_lake(lake, wait, profile, endpoint_url),
+                consent=consent.value,
+                progress=out.progress,
             )
         out.summary(result.tables, conflict_notes(result.tables))
 
@@ -143,6 +174,8 @@ def curate_command(
     consent: ConsentOption = Consent.customer,
     ml_join: MlJoinOption = MlJoin.customer,
     wait: WaitOption = 0.0,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
     quiet: QuietOption = False,
     log_format: LogFormatOption = LogFormat.text,
 ):
@@ -153,7 +186,7 @@ def curate_command(
     with reporting(quiet, log_format) as out:
         with out.working("building the curated zone"):
             result = curate.curate(
-                Lake(lake, wait=wait),
+                open_lake(lake, wait, profile, endpoint_url),
                 consent=consent.value,
                 ml_join=ml_join.value,
                 progress=out.progress,
@@ -165,13 +198,13 @@ def curate_command(
 
 @app.command("run")
 def run_command(
-    source: Annotated[Path, typer.Argument(metavar="SOURCE", help=SOURCE_HELP)] = Path(
-        "sample_data"
-    ),
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help=SOURCE_HELP)] = "sample_data",
     lake: LakeOption = "./lake",
     consent: ConsentOption = Consent.customer,
     ml_join: MlJoinOption = MlJoin.customer,
     wait: WaitOption = 0.0,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
     quiet: QuietOption = False,
     log_format: LogFormatOption = LogFormat.text,
 ):
@@ -183,7 +216,7 @@ def run_command(
         with out.working("running"):
             result = pipeline.run(
                 source,
-                Lake(lake, wait=wait),
+                open_lake(lake, wait, profile, endpoint_url),
                 consent=consent.value,
                 ml_join=ml_join.value,
                 progress=out.progress,
@@ -201,6 +234,8 @@ def inspect_command(
     ] = None,
     lake: LakeOption = "./lake",
     format: Annotated[Format, typer.Option("--format", "-f", help="Result format.")] = Format.table,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
 ):
     """Show the catalog, or answer a read-only SQL query over the lake's tables.
 
@@ -208,9 +243,11 @@ def inspect_command(
     """
     with reporting() as out:
         if sql is None or not sql.strip():
-            out.catalog(catalog.catalog(Lake(lake)))
+            out.catalog(catalog.catalog(open_lake(lake, 0.0, profile, endpoint_url)))
         else:
-            out.result(catalog.query(Lake(lake), sql), format.value)
+            out.result(
+                catalog.query(open_lake(lake, 0.0, profile, endpoint_url), sql), format.value
+            )
 
 
 @app.command("generate")

@@ -1,8 +1,9 @@
 """The lake: where each table lives, Delta reads and writes, and the lake's pseudonym key.
 
-Layout: `<lake>/<zone>/<table>/` Delta tables, and `<lake>/_system/` for the file manifest
-and the pseudonym key. A Delta write is one atomic commit: a reader or a crash sees a
-table's old version or its new one, never a mix.
+Layout: `<lake>/<zone>/<table>/` Delta tables, and `<lake>/_system/` for the file manifest,
+the run history, the run lock and the pseudonym key. The lake is a local folder or an S3
+prefix. A Delta write is one atomic commit: a reader or a crash sees a table's old version
+or its new one, never a mix (on S3, commits are conditional puts).
 """
 
 import json
@@ -22,6 +23,7 @@ from deltalake.exceptions import DeltaError
 
 from stedi import queries
 from stedi.errors import LakeError, LakeLocked
+from stedi.storage import S3, LocalStore, S3Store, is_s3
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ TABLES = {
 LANDING_READINGS = ("customer_landing", "accelerometer_landing", "step_trainer_landing")
 URL_CHARACTERS = ("[", "]", "#", "?", "%")
 LOCK_POLL_SECONDS = 0.2
+LOCK = "_system/lock"
+KEY_FILE = "_system/pseudonym_key"
 INPUTS_KEY = "stedi.inputs"
 BATCH_KEY = "stedi.batch"
 CONFLICTS_KEY = "stedi.conflicts"
@@ -69,19 +73,31 @@ class TableInfo:
 
 
 class Lake:
-    """A lake rooted at a local folder; a run waits up to `wait` seconds for its lock."""
+    """A lake rooted at a local folder or an S3 prefix (`s3://bucket/prefix`, reached with
+    `s3`'s credentials); a run waits up to `wait` seconds for the lake's lock."""
 
-    def __init__(self, root: str | Path, *, wait: float = 0.0):
-        if str(root).startswith("s3://"):
-            msg = f"a lake on S3 is not supported yet: {root}; use a local folder"
-            raise LakeError(msg)
-        self.root = Path(root).absolute()
+    def __init__(self, root: str | Path, *, wait: float = 0.0, s3: S3 | None = None):
+        self.s3 = s3 or S3()
+        if is_s3(root):
+            self.root = str(root).rstrip("/")
+            self.store = S3Store(self.s3, self.root)
+        else:
+            self.root = Path(root).absolute()
+            self.store = LocalStore(self.root)
         # Delta's object store reads a path as a URL, where these characters mean something.
-        if any(c in str(self.root) for c in URL_CHARACTERS):
+        if any(c in str(self.root).removeprefix("s3://") for c in URL_CHARACTERS):
             msg = f"a lake path may not contain any of {' '.join(URL_CHARACTERS)}: {self.root}"
             raise LakeError(msg)
         self.wait = wait
         self._lock_depth = 0
+        self._options = None
+
+    @property
+    def storage_options(self) -> dict[str, str] | None:
+        """What delta-rs needs to reach the lake: None for a local folder."""
+        if self._options is None and isinstance(self.store, S3Store):
+            self._options = self.s3.storage_options()
+        return self._options
 
     @contextmanager
     def locked(self):
@@ -96,7 +112,7 @@ class Lake:
             deadline = time.monotonic() + self.wait
             while True:
                 try:
-                    _acquire(self.root / "_system" / "lock")
+                    held = _acquire(self.store, f"{self.root}/{LOCK}")
                     break
                 except LakeLocked:
                     if time.monotonic() >= deadline:
@@ -108,19 +124,23 @@ class Lake:
         finally:
             self._lock_depth -= 1
             if self._lock_depth == 0:
-                (self.root / "_system" / "lock").unlink(missing_ok=True)
+                _release(self.store, held)
 
     def uri(self, table: str) -> str:
-        return str(self.root / TABLES[table].zone / table)
+        return f"{self.root}/{TABLES[table].zone}/{table}"
 
     def exists(self, table: str) -> bool:
-        return DeltaTable.is_deltatable(self.uri(table))
+        try:
+            return DeltaTable.is_deltatable(self.uri(table), self.storage_options)
+        except (DeltaError, OSError) as err:
+            msg = f"cannot read lake {self.root}: {_one_line(err)}"
+            raise LakeError(msg) from err
 
     def open(self, table: str) -> DeltaTable:
         try:
-            return DeltaTable(self.uri(table))
-        except DeltaError as err:
-            msg = f"cannot read table {table} in lake {self.root}: {err}"
+            return DeltaTable(self.uri(table), storage_options=self.storage_options)
+        except (DeltaError, OSError) as err:
+            msg = f"cannot read table {table} in lake {self.root}: {_one_line(err)}"
             raise LakeError(msg) from err
 
     def version(self, table: str) -> int | None:
@@ -172,23 +192,21 @@ class Lake:
             write_deltalake(
                 self.uri(table),
                 data,
+                storage_options=self.storage_options,
                 mode=mode,
                 partition_by=list(spec.partition_by) or None,
                 schema_mode="overwrite" if mode == "overwrite" else "merge",
                 commit_properties=CommitProperties(custom_metadata=metadata),
             )
         except (DeltaError, OSError) as err:
-            msg = f"cannot write table {table} in lake {self.root}: {err}"
+            msg = f"cannot write table {table} in lake {self.root}: {_one_line(err)}"
             raise LakeError(msg) from err
         return self.open(table).version()
 
     def ensure_writable(self) -> None:
-        """Create the lake folder; raise `LakeError` when it cannot be written."""
+        """Create the lake folder (or check the bucket); raise when it cannot be written."""
         try:
-            (self.root / "_system").mkdir(parents=True, exist_ok=True)
-            probe = self.root / "_system" / f".probe-{os.getpid()}"
-            probe.write_bytes(b"")
-            probe.unlink()
+            self.store.check_writable()
         except OSError as err:
             msg = f"cannot write to lake {self.root}: {err.strerror or err}"
             raise LakeError(msg) from err
@@ -262,13 +280,8 @@ class Lake:
         """
         if os.environ.get(KEY_ENV):
             return os.environ[KEY_ENV].encode()
-        path = self.root / "_system" / "pseudonym_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+        self.store.create(KEY_FILE, secrets.token_hex(32).encode(), mode=0o600)
+        return self.store.read(KEY_FILE)[0].strip()
 
 
 def _versioned(table: str) -> bool:
@@ -276,35 +289,46 @@ def _versioned(table: str) -> bool:
     return table in LANDING_READINGS or table == "quarantine"
 
 
-def _acquire(path: Path) -> None:
+def _acquire(store, where: str) -> bytes:
+    """Take the lock, or take over a stale one; returns the lock's content, which is ours."""
     holder = {
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    ours = json.dumps(holder).encode()
     for _attempt in range(2):
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            current = _read_holder(path)
-            if not _is_stale(current) or not _take_over(path, current):
-                msg = (
-                    f"the lake is locked by another run (host {current.get('host')},"
-                    f" pid {current.get('pid')}, started {current.get('started')});"
-                    f" try again when it ends, or delete {path} if that run is gone"
-                )
-                raise LakeLocked(msg) from None
-            continue
-        with os.fdopen(fd, "w") as f:
-            json.dump(holder, f)
-        return
+        if store.create(LOCK, ours):
+            return ours
+        found = store.read(LOCK)
+        if found is None:
+            continue  # released meanwhile
+        current = _parse_holder(found[0])
+        if _is_stale(current) and store.replace(LOCK, ours, found[1]):
+            return ours
+        msg = (
+            f"the lake is locked by another run (host {current.get('host')},"
+            f" pid {current.get('pid')}, started {current.get('started')});"
+            f" try again when it ends, or delete {where} if that run is gone"
+        )
+        raise LakeLocked(msg)
+    msg = f"the lake's lock {where} keeps changing hands; try again"
+    raise LakeLocked(msg)
 
 
-def _read_holder(path: Path) -> dict:
+def _release(store, ours: bytes) -> None:
+    """Remove the lock if it is still ours."""
+    found = store.read(LOCK)
+    if found is not None and found[0] == ours:
+        store.delete(LOCK, found[1])
+
+
+def _parse_holder(content: bytes) -> dict:
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        holder = json.loads(content)
+    except ValueError:
         return {}
+    return holder if isinstance(holder, dict) else {}
 
 
 def _is_stale(holder: dict) -> bool:
@@ -329,15 +353,6 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
-def _take_over(path: Path, stale: dict) -> bool:
-    """Move the stale lock aside, unless another process took it over first."""
-    aside = path.with_name(f"lock.stale-{os.getpid()}")
-    try:
-        os.rename(path, aside)
-    except FileNotFoundError:
-        return True
-    if _read_holder(aside) != stale:
-        os.rename(aside, path)
-        return False
-    aside.unlink()
-    return True
+def _one_line(err: Exception) -> str:
+    """delta-rs's multi-line error chain as one line."""
+    return " ".join(str(err).replace("\u21b3", "").split())

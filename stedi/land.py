@@ -5,6 +5,7 @@ record counts, then appended to the landing tables and quarantine; the batch's r
 `landed_files` are written last and are its commit point.
 """
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from stedi import checks, queries, source
 from stedi.checks import CheckResult
 from stedi.lake import Lake
 from stedi.source import DATASETS, SourceFile
+from stedi.storage import S3
 from stedi.zone import ARROW_BATCH_ROWS, TableResult
 
 LANDING_TABLES = {dataset: f"{dataset}_landing" for dataset in DATASETS}
@@ -28,6 +30,7 @@ MANIFEST_SCHEMA = pa.schema(
         ("size", pa.int64()),
         ("modified_ns", pa.int64()),
         ("changed_ns", pa.int64()),
+        ("etag", pa.string()),
         ("sha256", pa.string()),
         ("records", pa.int64()),
         ("batch_id", pa.string()),
@@ -58,15 +61,17 @@ class LandResult:
 
 
 def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = None) -> LandResult:
-    """Land the files under `source_root` that this lake has not landed yet.
+    """Land the files under `source_root` (a folder or an S3 prefix, read with the lake's S3
+    settings) that this lake has not landed yet.
 
     A file counts as landed when a file of the same name and content (SHA-256) was; an
-    unchanged size, modification and change time (which no tool can set back) spare
-    re-reading it. A file of a landed name with new content lands as its new version.
+    unchanged size, modification and change time (which no tool can set back), or for an
+    S3 object an unchanged size and ETag, spare re-reading it. A file of a landed name with
+    new content lands as its new version.
     Raises `SourceError` for a missing or empty source, `LakeError` for a lake that cannot
     be written and `LakeLocked` while another run holds the lake.
     """
-    found = source.discover(source_root)
+    found = source.discover(source_root, lake.s3)
     with lake.locked():
         return _land(found, lake, progress or (lambda _message: None))
 
@@ -81,7 +86,7 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
     manifest, skipped = [], {}
     for dataset in DATASETS:
         files = [f for f in found.files if f.dataset == dataset]
-        new = _read_new_files(con, files, known, report)
+        new = _read_new_files(con, files, known, lake.s3, report)
         skipped[dataset] = len(files) - len(new)
         manifest += [_manifest_row(*row, batch_id, landed_at) for row in new]
         report(f"validating {dataset} records")
@@ -108,7 +113,9 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
     )
 
 
-def _read_new_files(con, files: list[SourceFile], known: dict[str, dict], report) -> list[tuple]:
+def _read_new_files(
+    con, files: list[SourceFile], known: dict[str, dict], s3: S3 | None, report
+) -> list[tuple]:
     """Load the raw records of the files whose landed version differs into `raw_records`.
 
     Returns (file, sha256, record count) for each file read.
@@ -121,18 +128,48 @@ def _read_new_files(con, files: list[SourceFile], known: dict[str, dict], report
     new = []
     for file in files:
         landed = known.get(file.name)
-        stat = (file.size, file.modified_ns, file.changed_ns)
-        if landed and stat == (landed["size"], landed["modified_ns"], landed["changed_ns"]):
+        if landed and _unchanged(file, landed):
             continue
         report(f"reading {file.name}")
-        digest, records = source.read(file)
+        digest = _insert_records(con, file, s3)
         if landed and digest == landed["sha256"]:
+            con.execute("delete from raw_records where _source_file = ?", [file.name])
             continue
-        con.register("file_records", records)
-        con.execute("insert into raw_records select * from file_records")
-        con.unregister("file_records")
-        new.append((file, digest, len(records)))
+        [(records,)] = con.execute(
+            "select count(*) from raw_records where _source_file = ?", [file.name]
+        ).fetchall()
+        new.append((file, digest, records))
     return new
+
+
+def _unchanged(file: SourceFile, landed: dict) -> bool:
+    """Same size and ETag (S3), or same size, modification and change time (local)."""
+    if file.etag is not None:
+        return (file.size, file.etag) == (landed["size"], landed.get("etag"))
+    stat = (file.size, file.modified_ns, file.changed_ns)
+    return stat == (landed["size"], landed["modified_ns"], landed["changed_ns"])
+
+
+def _insert_records(con, file: SourceFile, s3: S3 | None) -> str:
+    """Stream the file's raw records into `raw_records`; returns its content's SHA-256.
+
+    A file that cannot be read is one `unreadable` record instead, whatever was read of it.
+    """
+    digest = hashlib.sha256()
+    try:
+        for table in source.read(file, digest, s3):
+            _insert(con, table)
+    except source.UnreadableFile as err:
+        con.execute("delete from raw_records where _source_file = ?", [file.name])
+        _insert(con, source.unreadable(file, str(err)))
+        return f"unreadable:{file.size}:{file.etag or file.modified_ns}"
+    return digest.hexdigest()
+
+
+def _insert(con, table: pa.Table) -> None:
+    con.register("file_records", table)
+    con.execute("insert into raw_records select * from file_records")
+    con.unregister("file_records")
 
 
 def _known_files(lake: Lake) -> dict[str, dict]:
@@ -160,6 +197,7 @@ def _manifest_row(file: SourceFile, digest: str, records: int, batch_id: str, at
         "size": file.size,
         "modified_ns": file.modified_ns,
         "changed_ns": file.changed_ns,
+        "etag": file.etag,
         "sha256": digest,
         "records": records,
         "batch_id": batch_id,

@@ -1,10 +1,10 @@
 """The landing source: finding the three datasets' files and reading them as raw records."""
 
 import gzip
-import hashlib
 import json
 import zlib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stedi.errors import SourceError
+from stedi.storage import S3, is_s3, split_s3
 
 DATASETS = ("customer", "accelerometer", "step_trainer")
 JSON_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
@@ -28,18 +29,22 @@ RAW_SCHEMA = pa.schema(
 SEVERAL_VALUES = r"\}\s*\{|^\s*\["
 DECODER = json.JSONDecoder(strict=False)
 JSON_WHITESPACE = " \t\r\n"
+CHUNK_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One JSON-lines file of one dataset; `path` is absolute, `name` relative to the root."""
+    """One JSON-lines file of one dataset: `location` is its absolute path or S3 URI,
+    `name` its path relative to the source root; an S3 object has an `etag`, a local
+    file a change time."""
 
     dataset: str
-    path: Path
+    location: str
     name: str
     size: int
     modified_ns: int
-    changed_ns: int
+    changed_ns: int | None = None
+    etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,24 +55,50 @@ class Discovery:
     ignored: list[str]
 
 
-def discover(root: str | Path) -> Discovery:
+class UnreadableFile(Exception):
+    """A source file that cannot be read or decompressed; its message says why."""
+
+
+def discover(root: str | Path, s3: S3 | None = None) -> Discovery:
     """Find the JSON-lines files of each dataset folder under `root`, at any depth.
 
+    `root` is a local folder or an S3 prefix (`s3://bucket/prefix`, listed through `s3`).
     Raises `SourceError` when `root` is missing or holds none of the dataset folders.
     """
-    root = Path(root)
-    if not root.is_dir():
-        msg = f"source folder not found: {root}"
+    listing = _s3_listing(str(root), s3 or S3()) if is_s3(root) else _local_listing(Path(root))
+    if listing is None:
+        msg = f"no objects under {root}" if is_s3(root) else f"source folder not found: {root}"
         raise SourceError(msg)
-    folders = [root / dataset for dataset in DATASETS if (root / dataset).is_dir()]
-    if not folders:
+    if not listing.datasets:
         msg = (
             f"no customer/, accelerometer/ or step_trainer/ folder under {root}:"
             " a source holds one folder per dataset"
         )
         raise SourceError(msg)
-    files = []
-    ignored = [
+    if not listing.files:
+        msg = f"no JSON-lines files (.json, .jsonl, .json.gz) under the dataset folders of {root}"
+        raise SourceError(msg)
+    return Discovery(listing.files, listing.ignored)
+
+
+@dataclass
+class _Listing:
+    datasets: set[str] = field(default_factory=set)
+    files: list[SourceFile] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def _is_json(name: str) -> bool:
+    return name.lower().endswith(JSON_SUFFIXES)
+
+
+def _local_listing(root: Path) -> _Listing | None:
+    if not root.is_dir():
+        return None
+    root, listing = root.absolute(), _Listing()
+    folders = [root / d for d in DATASETS if (root / d).is_dir()]
+    listing.datasets = {folder.name for folder in folders}
+    listing.ignored = [
         _name(p, root) + ("/" if p.is_dir() else "")
         for p in sorted(root.iterdir())
         if p not in folders
@@ -75,51 +106,102 @@ def discover(root: str | Path) -> Discovery:
     for folder in folders:
         for path in sorted(p for p in folder.rglob("*") if not p.is_dir()):
             name = _name(path, root)
-            if not path.is_file() or not path.name.lower().endswith(JSON_SUFFIXES):
-                ignored.append(name)
+            if not path.is_file() or not _is_json(path.name):
+                listing.ignored.append(name)
                 continue
             stat = path.stat()
-            files.append(
+            listing.files.append(
                 SourceFile(
-                    folder.name, path, name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+                    folder.name, str(path), name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
                 )
             )
-    if not files:
-        msg = f"no JSON-lines files (.json, .jsonl, .json.gz) under the dataset folders of {root}"
-        raise SourceError(msg)
-    return Discovery(files, ignored)
+    return listing
 
 
-def read(file: SourceFile) -> tuple[str, pa.Table]:
-    """The SHA-256 of the file's (decompressed) content and its raw records.
+def _s3_listing(root: str, s3: S3) -> _Listing | None:
+    """The listing of an S3 prefix; "folders" are the key prefixes up to a `/`."""
+    bucket, prefix = split_s3(root)
+    listing, others, empty = _Listing(), {}, True
+    for obj in s3.list(root):
+        empty = False
+        name = obj.key[len(prefix) + 1 :] if prefix else obj.key
+        top, _, rest = name.partition("/")
+        if top not in DATASETS or not rest:
+            others.setdefault(top + ("/" if rest else ""), None)
+            continue
+        listing.datasets.add(top)
+        if name.endswith("/"):
+            continue  # a folder marker, as consoles create them
+        if not _is_json(name):
+            listing.ignored.append(name)
+            continue
+        location = f"s3://{bucket}/{obj.key}"
+        listing.files.append(
+            SourceFile(top, location, name, obj.size, obj.modified_ns, etag=obj.etag)
+        )
+    if empty:
+        s3.check_bucket(root)  # a missing bucket or refused access says so
+        return None
+    listing.ignored = sorted(others) + listing.ignored
+    listing.files.sort(key=lambda f: (DATASETS.index(f.dataset), f.name))
+    return listing
 
-    A file that cannot be read or decompressed is one record, at line 0, whose raw text
-    says why and which is flagged `unreadable`, so that it is quarantined, not lost.
+
+def read(file: SourceFile, digest, s3: S3 | None = None) -> Iterator[pa.Table]:
+    """The file's raw records, a table per chunk of about `CHUNK_BYTES` read.
+
+    The file is streamed, never read whole, except a file that holds one JSON array, which
+    must be parsed whole. `digest` (a hashlib object) is fed the decompressed content.
+    Raises `UnreadableFile` when it cannot be read or decompressed.
     """
+    chunks = _chunks(file, s3)
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+            break
+    digest.update(head)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        rest = b"".join(chunks)
+        digest.update(rest)
+        yield records(file, head + rest)
+        return
+    pending, line, record = head, 1, 1
+    for chunk in chunks:
+        digest.update(chunk)
+        pending += chunk
+        cut = pending.rfind(b"\n") + 1
+        if cut:
+            table = _line_records(file, pending[:cut], line, record)
+            line, record = line + pending.count(b"\n", 0, cut), record + len(table)
+            pending = pending[cut:]
+            yield table
+    yield _line_records(file, pending, line, record)
+
+
+def _chunks(file: SourceFile, s3: S3 | None) -> Iterator[bytes]:
+    """The decompressed bytes of the file, chunk by chunk."""
     try:
-        data = file.path.read_bytes()
-    except OSError as err:
-        return f"unreadable:{file.size}:{file.modified_ns}", _unreadable(file, err)
-    if file.path.name.lower().endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as err:
-            return hashlib.sha256(data).hexdigest(), _unreadable(file, err)
-    return hashlib.sha256(data).hexdigest(), records(file, data)
+        if is_s3(file.location):
+            raw = (s3 or S3()).open(*split_s3(file.location))
+        else:
+            raw = open(file.location, "rb")  # noqa: SIM115 (closed below)
+        with raw:
+            stream = gzip.GzipFile(fileobj=raw) if file.name.lower().endswith(".gz") else raw
+            while chunk := stream.read(CHUNK_BYTES):
+                yield chunk
+    except (OSError, EOFError, zlib.error) as err:
+        raise UnreadableFile(f"{type(err).__name__}: {err}") from err
 
 
 def records(file: SourceFile, data: bytes) -> pa.Table:
-    """The file's JSON records as raw records: (_source_file, _line_number, _record_number, raw).
+    """The JSON records of a whole file's content as raw records.
 
     A record is a non-blank line, or one of several JSON values on a line (objects back to
     back with no separator, as Kinesis Firehose writes them, or the elements of an array);
     a file that holds one JSON array, over as many lines as it likes, is its elements.
-    Line numbers count from 1 in the decompressed file, blank lines included; record
-    numbers count the file's records from 1. CRLF line ends and a UTF-8 byte-order mark
-    are removed; invalid UTF-8 bytes become U+FFFD, which then fails JSON validation and
-    is quarantined with the line's text.
     """
-    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    text = _text(data)
     numbers, raws, first_line = [], [], 1
     if text.lstrip(JSON_WHITESPACE).startswith("["):
         values, stop = _values(text)
@@ -128,11 +210,27 @@ def records(file: SourceFile, data: bytes) -> pa.Table:
     lines, line_numbers = _lines(text, first_line)
     lines = pa.concat_arrays([pa.array(raws, pa.large_string()), lines])
     line_numbers = pa.concat_arrays([pa.array(numbers, pa.int64()), line_numbers])
+    return _table(file, line_numbers, lines, 1)
+
+
+def _line_records(file: SourceFile, data: bytes, first_line: int, first_record: int) -> pa.Table:
+    """The records of whole lines of a file, from line `first_line` and record `first_record`."""
+    text = _text(data) if first_line == 1 else data.decode("utf-8", errors="replace")
+    lines, numbers = _lines(text, first_line)
+    return _table(file, numbers, lines, first_record)
+
+
+def _text(data: bytes) -> str:
+    """A file's text: invalid UTF-8 bytes become U+FFFD (then quarantined), a BOM goes."""
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+
+
+def _table(file: SourceFile, numbers: pa.Array, lines: pa.Array, first_record: int) -> pa.Table:
     return pa.table(
         [
             pa.repeat(file.name, len(lines)).cast(pa.string()),
-            line_numbers,
-            pa.array(np.arange(1, len(lines) + 1, dtype=np.int64)),
+            numbers,
+            pa.array(np.arange(first_record, first_record + len(lines), dtype=np.int64)),
             lines,
             pa.repeat(False, len(lines)),
         ],
@@ -141,7 +239,10 @@ def records(file: SourceFile, data: bytes) -> pa.Table:
 
 
 def _lines(text: str, first_line: int) -> tuple[pa.Array, pa.Array]:
-    """The non-blank lines of `text` and their numbers, lines of several values split up."""
+    """The non-blank lines of `text` and their numbers, lines of several values split up.
+
+    CRLF line ends are removed; line numbers count blank lines too.
+    """
     lines = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
     lines = pc.utf8_rtrim(lines, characters="\r")
     numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
@@ -231,8 +332,8 @@ def _name(path: Path, root: Path) -> str:
     return relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _unreadable(file: SourceFile, err: Exception) -> pa.Table:
-    message = f"{type(err).__name__}: {err}"
+def unreadable(file: SourceFile, message: str) -> pa.Table:
+    """The one record of a file that cannot be read: at line 0, its raw text says why."""
     return pa.Table.from_pylist(
         [
             {

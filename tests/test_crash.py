@@ -13,29 +13,12 @@ import time
 
 import pytest
 
-from stedi import catalog, pipeline
+from conftest import table_digests
+from stedi import pipeline
 from stedi.generator import generate
 from stedi.lake import Lake
 
 KILLS = 22
-# Columns that differ between two runs over the same data: batch ids and clock times.
-VOLATILE = ["_batch_id", "_ingested_at", "batch_id", "ingested_at", "landed_at", "changed_ns"]
-
-
-def contents(lake: Lake) -> dict[str, tuple]:
-    """Each table's row count and an order-free digest of its rows, volatile columns aside."""
-    volatile = ", ".join(f"'{c}'" for c in VOLATILE)
-    digests = {}
-    for table in lake.tables():
-        if table == "runs":
-            continue
-        [row] = catalog.query(
-            lake,
-            f"select count(*) as n, sum(hash(*columns(lambda c: c not in ({volatile}))))::varchar"
-            f" as digest from {table}",
-        ).to_pylist()
-        digests[table] = (row["n"], row["digest"])
-    return digests
 
 
 def stedi_run(source, lake) -> subprocess.Popen:
@@ -54,13 +37,13 @@ def states(tmp_path_factory):
     shutil.copytree(source, first_part, ignore=lambda _dir, names: [n for n in names if n in later])
     template = Lake(root / "template")
     pipeline.run(first_part, template)
-    state_a = contents(template)
+    state_a = table_digests(template)
 
     shutil.copytree(template.root, root / "reference")
     started = time.monotonic()
     assert stedi_run(source, root / "reference").wait() == 0
     duration = time.monotonic() - started
-    state_b = contents(Lake(root / "reference"))
+    state_b = table_digests(Lake(root / "reference"))
     assert state_a.keys() == state_b.keys()
     assert {t for t in state_a if state_a[t] == state_b[t]} == {
         "customer_landing",
@@ -81,14 +64,14 @@ def test_a_run_killed_at_any_moment_leaves_every_table_old_or_new(states, tmp_pa
         process.send_signal(signal.SIGKILL)
         process.wait()
 
-        after_kill = contents(lake)
+        after_kill = table_digests(lake)
         assert after_kill.keys() == state_a.keys()
         for table, content in after_kill.items():
             assert content in (state_a[table], state_b[table]), (kill, table)
         observed.add(tuple(after_kill[t] == state_b[t] for t in sorted(after_kill)))
 
         pipeline.run(source, lake)
-        assert contents(lake) == state_b, kill
+        assert table_digests(lake) == state_b, kill
 
     # The kills caught the run before, between and after its commits, not only at one end.
     assert len(observed) >= 3

@@ -1,10 +1,18 @@
 import gzip
 import hashlib
 
+import pyarrow as pa
 import pytest
 
 from stedi import source
 from stedi.errors import SourceError
+
+
+def read(file: source.SourceFile) -> tuple[str, pa.Table]:
+    """The file's digest and all its raw records, read in small chunks."""
+    digest = hashlib.sha256()
+    tables = list(source.read(file, digest))
+    return digest.hexdigest(), pa.concat_tables(tables)
 
 
 def test_discover_finds_each_dataset_at_any_depth_and_lists_other_files(tmp_path):
@@ -51,7 +59,7 @@ def test_records_number_lines_and_strip_crlf_bom_and_blank_lines(tmp_path):
     path.write_bytes(gzip.compress('\ufeff{"a": 1}\r\n\r\n  \n{"a": 2}\r\n{"a": 3}'.encode()))
     [file] = source.discover(tmp_path).files
 
-    digest, table = source.read(file)
+    digest, table = read(file)
 
     assert (
         digest
@@ -70,7 +78,7 @@ def test_records_replace_invalid_utf8_so_the_line_is_kept(tmp_path):
     path.write_bytes(b'{"email": "caf\xff@x.com"}\n')
     [file] = source.discover(tmp_path).files
 
-    assert source.read(file)[1]["raw"].to_pylist() == ['{"email": "caf\ufffd@x.com"}']
+    assert read(file)[1]["raw"].to_pylist() == ['{"email": "caf\ufffd@x.com"}']
 
 
 @pytest.mark.parametrize(
@@ -80,18 +88,16 @@ def test_records_replace_invalid_utf8_so_the_line_is_kept(tmp_path):
         (gzip.compress(b'{"a": 1}\n')[:-6], "EOFError: Compressed file ended before the"),
     ],
 )
-def test_a_file_that_cannot_be_decompressed_is_one_unreadable_record(tmp_path, content, message):
+def test_a_file_that_cannot_be_decompressed_is_unreadable(tmp_path, content, message):
     path = tmp_path / "customer" / "a.json.gz"
     path.parent.mkdir()
     path.write_bytes(content)
     [file] = source.discover(tmp_path).files
 
-    digest, table = source.read(file)
+    with pytest.raises(source.UnreadableFile) as raised:
+        read(file)
 
-    assert digest == hashlib.sha256(content).hexdigest()
-    [record] = table.to_pylist()
-    assert (record["_line_number"], record["unreadable"]) == (0, True)
-    assert record["raw"].startswith(message)
+    assert str(raised.value).startswith(message)
 
 
 def test_a_file_name_that_is_not_utf8_is_kept_readable(tmp_path):
@@ -101,4 +107,28 @@ def test_a_file_name_that_is_not_utf8_is_kept_readable(tmp_path):
     [file] = source.discover(tmp_path).files
 
     assert file.name == "customer/bad\\xff.json"
-    assert source.read(file)[1]["_source_file"].to_pylist() == ["customer/bad\\xff.json"]
+    assert read(file)[1]["_source_file"].to_pylist() == ["customer/bad\\xff.json"]
+
+
+def test_records_are_the_same_whatever_the_chunk_size(tmp_path, monkeypatch):
+    lines = [f'{{"a": {i}}}' for i in range(50)]
+    lines[10] = '{"a": 10}{"a": 10.5}'
+    lines[20] = ""
+    text = "\ufeff" + "\r\n".join(lines) + "\r\n"
+    path = tmp_path / "customer" / "a.json"
+    path.parent.mkdir()
+    path.write_text(text, newline="")
+    [file] = source.discover(tmp_path).files
+    whole = read(file)
+
+    monkeypatch.setattr(source, "CHUNK_BYTES", 7)
+    chunked = read(file)
+
+    assert chunked == whole
+    assert whole[0] == hashlib.sha256(text.encode()).hexdigest()
+    assert whole[1].num_rows == 50
+    assert whole[1].slice(10, 2).select(["_line_number", "_record_number", "raw"]).to_pylist() == [
+        {"_line_number": 11, "_record_number": 11, "raw": '{"a": 10}'},
+        {"_line_number": 11, "_record_number": 12, "raw": '{"a": 10.5}'},
+    ]
+    assert whole[1]["_line_number"].to_pylist()[-1] == 50
