@@ -7,7 +7,9 @@ record counts, then appended to the landing tables and quarantine; the batch's r
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -18,11 +20,13 @@ from stedi import checks, queries, source
 from stedi.checks import CheckResult
 from stedi.lake import Lake
 from stedi.source import DATASETS, SourceFile
-from stedi.storage import S3
+from stedi.storage import S3, is_s3
 from stedi.zone import ARROW_BATCH_ROWS, TableResult
 
 LANDING_TABLES = {dataset: f"{dataset}_landing" for dataset in DATASETS}
 BATCH_TIME = "%Y%m%dT%H%M%S%fZ"
+FETCH_THREADS = 16
+INSERT_ROWS = 256 * 1024
 MANIFEST_SCHEMA = pa.schema(
     [
         ("dataset", pa.string()),
@@ -120,26 +124,65 @@ def _read_new_files(
 
     Returns (file, sha256, record count) for each file read.
     """
-    con.execute(
-        "create table raw_records"
-        " (_source_file varchar, _line_number bigint, _record_number bigint, raw varchar,"
-        " unreadable boolean)"
-    )
+    raw = _RawRecords(con)
     new = []
-    for file in files:
-        landed = known.get(file.name)
-        if landed and _unchanged(file, landed):
-            continue
+    changed = [f for f in files if f.name not in known or not _unchanged(f, known[f.name])]
+    for file, fetched in _fetched_ahead(changed, s3):
         report(f"reading {file.name}")
-        digest = _insert_records(con, file, s3)
-        if landed and digest == landed["sha256"]:
-            con.execute("delete from raw_records where _source_file = ?", [file.name])
+        digest, records = _read_file(raw, file, s3, fetched)
+        if file.name in known and digest == known[file.name]["sha256"]:
+            raw.drop(file.name)
             continue
-        [(records,)] = con.execute(
-            "select count(*) from raw_records where _source_file = ?", [file.name]
-        ).fetchall()
         new.append((file, digest, records))
+    raw.flush()
     return new
+
+
+class _RawRecords:
+    """The `raw_records` table of a batch, filled in large inserts: files may be tiny."""
+
+    def __init__(self, con):
+        self.con, self.pending, self.rows = con, [], 0
+        con.execute(
+            "create table raw_records (_source_file varchar, _line_number bigint,"
+            " _record_number bigint, raw varchar, unreadable boolean)"
+        )
+
+    def add(self, table: pa.Table) -> None:
+        self.pending.append(table)
+        self.rows += table.num_rows
+        if self.rows >= INSERT_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.con.register("file_records", pa.concat_tables(self.pending))
+            self.con.execute("insert into raw_records select * from file_records")
+            self.con.unregister("file_records")
+        self.pending, self.rows = [], 0
+
+    def drop(self, name: str) -> None:
+        """Forget the records of source file `name`."""
+        self.pending = [t for t in self.pending if t.num_rows == 0 or t[0][0].as_py() != name]
+        self.rows = sum(t.num_rows for t in self.pending)
+        self.con.execute("delete from raw_records where _source_file = ?", [name])
+
+
+def _read_file(raw: _RawRecords, file: SourceFile, s3, fetched) -> tuple[str, int]:
+    """Stream the file's raw records into `raw`; returns its content's SHA-256 and records.
+
+    A file that cannot be read is one `unreadable` record instead, whatever was read of it.
+    """
+    digest, records = hashlib.sha256(), 0
+    try:
+        for table in source.read(file, digest, s3, fetched):
+            raw.add(table)
+            records += table.num_rows
+    except source.UnreadableFile as err:
+        raw.drop(file.name)
+        raw.add(source.unreadable(file, str(err)))
+        return f"unreadable:{file.size}:{file.etag or file.modified_ns}", 1
+    return digest.hexdigest(), records
 
 
 def _unchanged(file: SourceFile, landed: dict) -> bool:
@@ -150,26 +193,24 @@ def _unchanged(file: SourceFile, landed: dict) -> bool:
     return stat == (landed["size"], landed["modified_ns"], landed["changed_ns"])
 
 
-def _insert_records(con, file: SourceFile, s3: S3 | None) -> str:
-    """Stream the file's raw records into `raw_records`; returns its content's SHA-256.
+def _fetched_ahead(
+    files: list[SourceFile], s3: S3 | None
+) -> Iterator[tuple[SourceFile, bytes | None]]:
+    """Each file, with the content of a small S3 object fetched ahead, several at a time.
 
-    A file that cannot be read is one `unreadable` record instead, whatever was read of it.
+    S3 answers each request after tens of milliseconds: many small objects read one by one
+    would take minutes. Larger objects and local files are streamed when read.
     """
-    digest = hashlib.sha256()
-    try:
-        for table in source.read(file, digest, s3):
-            _insert(con, table)
-    except source.UnreadableFile as err:
-        con.execute("delete from raw_records where _source_file = ?", [file.name])
-        _insert(con, source.unreadable(file, str(err)))
-        return f"unreadable:{file.size}:{file.etag or file.modified_ns}"
-    return digest.hexdigest()
-
-
-def _insert(con, table: pa.Table) -> None:
-    con.register("file_records", table)
-    con.execute("insert into raw_records select * from file_records")
-    con.unregister("file_records")
+    with ThreadPoolExecutor(FETCH_THREADS) as pool:
+        ahead = deque()
+        for file in files:
+            small = is_s3(file.location) and file.size <= source.CHUNK_BYTES
+            ahead.append((file, pool.submit(source.fetch, file, s3) if small else None))
+            if len(ahead) > FETCH_THREADS * 2:
+                first, fetching = ahead.popleft()
+                yield first, fetching and fetching.result()
+        for first, fetching in ahead:
+            yield first, fetching and fetching.result()
 
 
 def _known_files(lake: Lake) -> dict[str, dict]:

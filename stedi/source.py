@@ -1,18 +1,20 @@
 """The landing source: finding the three datasets' files and reading them as raw records."""
 
 import gzip
+import io
 import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from stedi.errors import SourceError
-from stedi.storage import S3, is_s3, split_s3
+from stedi.storage import S3, is_s3, s3_error, split_s3
 
 DATASETS = ("customer", "accelerometer", "step_trainer")
 JSON_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
@@ -147,14 +149,17 @@ def _s3_listing(root: str, s3: S3) -> _Listing | None:
     return listing
 
 
-def read(file: SourceFile, digest, s3: S3 | None = None) -> Iterator[pa.Table]:
+def read(
+    file: SourceFile, digest, s3: S3 | None = None, fetched: bytes | None = None
+) -> Iterator[pa.Table]:
     """The file's raw records, a table per chunk of about `CHUNK_BYTES` read.
 
     The file is streamed, never read whole, except a file that holds one JSON array, which
-    must be parsed whole. `digest` (a hashlib object) is fed the decompressed content.
-    Raises `UnreadableFile` when it cannot be read or decompressed.
+    must be parsed whole, and a small object `fetched` ahead (see `fetch`). `digest` (a
+    hashlib object) is fed the decompressed content. Raises `UnreadableFile` when the file
+    cannot be read or decompressed, `S3Error` when S3 fails after retries.
     """
-    chunks = _chunks(file, s3)
+    chunks = _chunks(file, s3, fetched)
     head = b""
     for chunk in chunks:
         head += chunk
@@ -179,19 +184,41 @@ def read(file: SourceFile, digest, s3: S3 | None = None) -> Iterator[pa.Table]:
     yield _line_records(file, pending, line, record)
 
 
-def _chunks(file: SourceFile, s3: S3 | None) -> Iterator[bytes]:
-    """The decompressed bytes of the file, chunk by chunk."""
+def fetch(file: SourceFile, s3: S3 | None = None) -> bytes:
+    """The whole (compressed) content of a small S3 object, to fetch many at a time."""
     try:
-        if is_s3(file.location):
-            raw = (s3 or S3()).open(*split_s3(file.location))
-        else:
-            raw = open(file.location, "rb")  # noqa: SIM115 (closed below)
-        with raw:
-            stream = gzip.GzipFile(fileobj=raw) if file.name.lower().endswith(".gz") else raw
+        with _open(file, s3) as raw:
+            return raw.read()
+    except Exception as err:
+        raise s3_error(file.location, err) from err
+
+
+def _chunks(file: SourceFile, s3: S3 | None, fetched: bytes | None) -> Iterator[bytes]:
+    """The decompressed bytes of the file, chunk by chunk.
+
+    A file that cannot be read or decompressed is an `UnreadableFile`; S3 failing while it
+    sends an object is an `S3Error` (the object is fine, the run stops).
+    """
+    try:
+        with io.BytesIO(fetched) if fetched is not None else _open(file, s3) as raw:
+            gz = file.name.lower().endswith(".gz")
+            stream = gzip.GzipFile(fileobj=raw) if gz else raw
             while chunk := stream.read(CHUNK_BYTES):
                 yield chunk
-    except (OSError, EOFError, zlib.error) as err:
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:
         raise UnreadableFile(f"{type(err).__name__}: {err}") from err
+    except Exception as err:
+        if is_s3(file.location):
+            raise s3_error(file.location, err) from err
+        if isinstance(err, OSError):
+            raise UnreadableFile(f"{type(err).__name__}: {err}") from err
+        raise
+
+
+def _open(file: SourceFile, s3: S3 | None) -> BinaryIO:
+    if is_s3(file.location):
+        return (s3 or S3()).open(*split_s3(file.location))
+    return open(file.location, "rb")
 
 
 def records(file: SourceFile, data: bytes) -> pa.Table:

@@ -127,7 +127,7 @@ class S3:
                         int(item["LastModified"].timestamp() * 1_000_000_000),
                     )
         except Exception as err:
-            raise _translate(uri, err) from err
+            raise s3_error(uri, err) from err
 
     def open(self, bucket: str, key: str) -> BinaryIO:
         """The object's body, a stream read as it is consumed."""
@@ -183,20 +183,23 @@ class S3:
         except ClientError as err:
             if _code(err) in ok:
                 return None
-            raise _translate(uri, err) from err
+            raise s3_error(uri, err) from err
         except Exception as err:
-            raise _translate(uri, err) from err
+            raise s3_error(uri, err) from err
 
 
 def _code(err) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
-def _translate(uri: str, err: Exception) -> Exception:
-    """A one-line `S3Error` for a boto3 error; other errors as they are."""
+def s3_error(uri: str, err: Exception) -> Exception:
+    """A one-line `S3Error` for a boto3 or connection error about `uri`; other errors as
+    they are."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    if isinstance(err, BotoCoreError):
+    if isinstance(err, S3Error):
+        return err
+    if isinstance(err, BotoCoreError | OSError) or type(err).__module__.startswith("urllib3"):
         return S3Error(f"S3 request for {uri} failed: {_one_line(err)}")
     if not isinstance(err, ClientError):
         return err
