@@ -97,17 +97,15 @@ create macro customer_id(email) as
 create macro normal_email(email) as
     lower(strip(email));
 
--- The JSON path of a key, whatever characters it holds (`a.b`, `$x`, `"`).
-create macro json_key_path(k) as
-    '$."' || replace(replace(k::varchar, '\', '\\'), '"', '\"') || '"';
-
 -- The record's fields outside the landing contract (`known`, lower case) as a JSON object,
--- or NULL when there are none: a field new to the feed is kept, and breaks nothing.
+-- or NULL when there are none: a field new to the feed is kept, and breaks nothing. The
+-- known fields, in the case the record spells them, are removed by a JSON merge patch
+-- (RFC 7396) that sets them to null.
 create macro extra_fields(record, keys, known) as
     case
         when len(list_filter(keys, lambda k: not list_contains(known, lower(k)))) > 0
-            then to_json(map_from_entries(list_transform(
-                list_filter(keys, lambda k: not list_contains(known, lower(k))),
-                lambda k: {key: k, value: record -> json_key_path(k)}
-            )))::varchar
+            then json_merge_patch(record, to_json(map_from_entries(list_transform(
+                list_filter(keys, lambda k: list_contains(known, lower(k))),
+                lambda k: {key: k, value: 'null'::json}
+            ))))::varchar
     end;

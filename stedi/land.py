@@ -145,7 +145,7 @@ class _RawRecords:
         self.con, self.pending, self.rows = con, [], 0
         con.execute(
             "create table raw_records (_source_file varchar, _line_number bigint,"
-            " _record_number bigint, raw varchar, unreadable boolean)"
+            " _record_number bigint, raw varchar, unreadable boolean, invalid_utf8 boolean)"
         )
 
     def add(self, table: pa.Table) -> None:

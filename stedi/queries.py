@@ -26,6 +26,7 @@ def connect(*, variables: dict[str, object] | None = None) -> duckdb.DuckDBPyCon
     """
     con = duckdb.connect(":memory:")
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")  # stdout is for results, stderr for logs
     con.execute("set temp_directory = ?", [tempfile.gettempdir() + "/stedi-duckdb"])
     con.execute(load("macros"))
     for name, value in (variables or {}).items():

@@ -25,6 +25,7 @@ RAW_SCHEMA = pa.schema(
         ("_record_number", pa.int64()),
         ("raw", pa.large_string()),
         ("unreadable", pa.bool_()),
+        ("invalid_utf8", pa.bool_()),
     ]
 )
 # A line that may hold several JSON values: objects back to back, or an array of records.
@@ -106,7 +107,9 @@ def _local_listing(root: Path) -> _Listing | None:
         if p not in folders
     ]
     for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if not p.is_dir()):
+        paths = [p for p in folder.rglob("*") if not p.is_dir()]
+        # By name as text, the order that "the later file" means in SQL.
+        for path in sorted(paths, key=lambda p: _name(p, root)):
             name = _name(path, root)
             if not path.is_file() or not _is_json(path.name):
                 listing.ignored.append(name)
@@ -228,7 +231,7 @@ def records(file: SourceFile, data: bytes) -> pa.Table:
     back with no separator, as Kinesis Firehose writes them, or the elements of an array);
     a file that holds one JSON array, over as many lines as it likes, is its elements.
     """
-    text = _text(data)
+    text, suspect = _text(data)
     numbers, raws, first_line = [], [], 1
     if text.lstrip(JSON_WHITESPACE).startswith("["):
         values, stop = _values(text)
@@ -237,22 +240,31 @@ def records(file: SourceFile, data: bytes) -> pa.Table:
     lines, line_numbers = _lines(text, first_line)
     lines = pa.concat_arrays([pa.array(raws, pa.large_string()), lines])
     line_numbers = pa.concat_arrays([pa.array(numbers, pa.int64()), line_numbers])
-    return _table(file, line_numbers, lines, 1)
+    return _table(file, line_numbers, lines, 1, suspect)
 
 
 def _line_records(file: SourceFile, data: bytes, first_line: int, first_record: int) -> pa.Table:
     """The records of whole lines of a file, from line `first_line` and record `first_record`."""
-    text = _text(data) if first_line == 1 else data.decode("utf-8", errors="replace")
+    text, suspect = _text(data, bom=first_line == 1)
     lines, numbers = _lines(text, first_line)
-    return _table(file, numbers, lines, first_record)
+    return _table(file, numbers, lines, first_record, suspect)
 
 
-def _text(data: bytes) -> str:
-    """A file's text: invalid UTF-8 bytes become U+FFFD (then quarantined), a BOM goes."""
-    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+def _text(data: bytes, *, bom: bool = True) -> tuple[str, bool]:
+    """The text, and whether it had invalid UTF-8 bytes, which become U+FFFD (and their
+    records are quarantined); a byte-order mark at the start of the file goes."""
+    try:
+        text, suspect = data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, suspect = data.decode("utf-8", errors="replace"), True
+    return text.removeprefix("\ufeff") if bom else text, suspect
 
 
-def _table(file: SourceFile, numbers: pa.Array, lines: pa.Array, first_record: int) -> pa.Table:
+def _table(
+    file: SourceFile, numbers: pa.Array, lines: pa.Array, first_record: int, suspect: bool
+) -> pa.Table:
+    """Raw records; with `suspect`, those holding U+FFFD are flagged as invalid UTF-8."""
+    invalid = pc.match_substring(lines, "\ufffd") if suspect else pa.repeat(False, len(lines))
     return pa.table(
         [
             pa.repeat(file.name, len(lines)).cast(pa.string()),
@@ -260,6 +272,7 @@ def _table(file: SourceFile, numbers: pa.Array, lines: pa.Array, first_record: i
             pa.array(np.arange(first_record, first_record + len(lines), dtype=np.int64)),
             lines,
             pa.repeat(False, len(lines)),
+            invalid,
         ],
         schema=RAW_SCHEMA,
     )
@@ -318,7 +331,7 @@ def _values(text: str) -> tuple[list[tuple[int, str]], int]:
         else:
             try:
                 end = DECODER.raw_decode(text, at)[1]
-            except (json.JSONDecodeError, RecursionError):
+            except (ValueError, RecursionError):
                 return values, at
             values.append((at, text[at:end]))
             at = end
@@ -328,15 +341,16 @@ def _values(text: str) -> tuple[list[tuple[int, str]], int]:
 
 def _elements(text: str, at: int) -> tuple[list[tuple[int, str]], int, bool]:
     """The elements of the array at `at`, the offset where the scan ended, and whether the
-    array was complete (else the offset is that of the first element that is not JSON)."""
-    elements, at = [], _skip(text, at + 1)
+    array was complete (else the offset of the text that is not JSON: the first bad
+    element, or the array's `[` when it has no good one)."""
+    start, elements, at = at, [], _skip(text, at + 1)
     if text.startswith("]", at):
         return elements, at + 1, True
     while True:
         try:
             end = DECODER.raw_decode(text, at)[1]
-        except (json.JSONDecodeError, RecursionError):
-            return elements, at, False
+        except (ValueError, RecursionError):
+            return elements, at if elements else start, False
         elements.append((at, text[at:end]))
         at = _skip(text, end)
         if text.startswith("]", at):
@@ -369,6 +383,7 @@ def unreadable(file: SourceFile, message: str) -> pa.Table:
                 "_record_number": 1,
                 "raw": message,
                 "unreadable": True,
+                "invalid_utf8": False,
             }
         ],
         schema=RAW_SCHEMA,

@@ -396,3 +396,56 @@ def test_values_that_first_appear_late_in_a_big_file_are_read_like_any_other(tmp
         (25_002, "wrong_type", "x")
     ]
     assert lake.open("accelerometer_landing").count() == 29_999
+
+
+def test_odd_keys_and_huge_numbers_are_landed_or_quarantined_never_a_crash(tmp_path, lake):
+    reading = '"sensorReadingTime": 1655564500000, "serialNumber": "s-1", "distanceFromObject": 1'
+    huge = "1" * 4301
+    write_source(
+        tmp_path / "src",
+        {
+            "step_trainer/s.json": [
+                f'{{{reading}, "": 5, "*": 6}}',
+                f'{{{reading}, "foo": 1, "foo": 2}}',
+                f'{{}}{{"n": {huge}}}',
+                "[",
+                f'{{{reading}, "note": "\ufffd"}}',
+            ]
+        },
+    )
+
+    land(tmp_path / "src", lake)
+
+    assert rows(lake, "step_trainer_landing", ["_line_number", "_extra_fields"]) == [
+        (1, '{"":5,"*":6}'),
+        (5, '{"note":"\ufffd"}'),
+    ]
+    assert rows(lake, "quarantine", ["line_number", "record_number", "reason", "field"]) == [
+        (2, 2, "duplicate_key", None),
+        (3, 3, "missing_field", "sensorReadingTime"),
+        (3, 4, "missing_field", "sensorReadingTime"),
+        (4, 5, "invalid_json", None),
+    ]
+
+
+def test_the_later_file_is_the_later_name_as_text(tmp_path, lake):
+    # Path order would put x/a.json after x-a.json; as text, "x/" sorts after "x-".
+    t = 1655564500000
+    write_source(
+        tmp_path / "src",
+        {
+            "step_trainer/x/a.json": [step("s-1", t, distance=1)],
+            "step_trainer/x-a.json": [step("s-1", t, distance=2)],
+        },
+    )
+
+    land(tmp_path / "src", lake)
+
+    assert rows(lake, "step_trainer_landing", ["_source_file", "_record_number"]) == [
+        ("step_trainer/x-a.json", 1),
+        ("step_trainer/x/a.json", 1),
+    ]
+    assert rows(lake, "landed_files", ["source_file"]) == [
+        ("step_trainer/x-a.json",),
+        ("step_trainer/x/a.json",),
+    ]

@@ -59,7 +59,10 @@ final as (
         _record_number,
         getvariable('batch_id') as _batch_id,
         getvariable('ingested_at')::timestamptz as _ingested_at,
-        extra_fields(record, keys, ['user', 'timestamp', 'x', 'y', 'z']) as _extra_fields,
+        case
+            when coalesce(json_problem, problem.reason) is null
+                then extra_fields(record, keys, ['user', 'timestamp', 'x', 'y', 'z'])
+        end as _extra_fields,
         raw,
         coalesce(json_problem, problem.reason) as reject_reason,
         problem.field as reject_field

@@ -111,12 +111,17 @@ final as (
         _record_number,
         getvariable('batch_id') as _batch_id,
         getvariable('ingested_at')::timestamptz as _ingested_at,
-        extra_fields(
-            record, keys,
-            ['customername', 'email', 'phone', 'birthday', 'serialnumber', 'registrationdate',
-                'lastupdatedate', 'sharewithresearchasofdate', 'sharewithpublicasofdate',
-                'sharewithfriendsasofdate']
-        ) as _extra_fields,
+        case
+            when coalesce(json_problem, problem.reason) is null then extra_fields(
+                record,
+                keys,
+                [
+                    'customername', 'email', 'phone', 'birthday', 'serialnumber',
+                    'registrationdate', 'lastupdatedate', 'sharewithresearchasofdate',
+                    'sharewithpublicasofdate', 'sharewithfriendsasofdate'
+                ]
+            )
+        end as _extra_fields,
         raw,
         coalesce(json_problem, problem.reason) as reject_reason,
         problem.field as reject_field

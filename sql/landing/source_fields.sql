@@ -39,8 +39,8 @@ final as (
         case
             -- The whole file: it could not be read or decompressed; raw says why.
             when unreadable then 'unreadable_file'
-            -- The reader turns invalid UTF-8 bytes into U+FFFD; such a line is not trusted.
-            when contains(raw, chr(65533)) then 'invalid_utf8'
+            -- The reader turns invalid UTF-8 bytes into U+FFFD and flags their records.
+            when invalid_utf8 then 'invalid_utf8'
             when not is_json then 'invalid_json'
             when json_kind <> 'OBJECT' then 'not_an_object'
             -- Keys that differ only in case (`timestamp`, `timeStamp`) would be ambiguous.
