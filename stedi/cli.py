@@ -256,8 +256,9 @@ def generate_command(
     customers: Annotated[int, typer.Option(min=1, help="Number of customers.")] = 200,
     seed: Annotated[int, typer.Option(help="The same seed writes the same files.")] = 0,
     defect_rate: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of lines replaced by a defect.")
+        float, typer.Option(min=0.0, max=1.0, help="Share of lines given a defect.")
     ] = 0.001,
+    gzip: Annotated[bool, typer.Option("--gzip", help="Write .json.gz files.")] = False,
 ):
     """Write a synthetic landing dataset shaped like the real STEDI feeds.
 
@@ -267,10 +268,13 @@ def generate_command(
 
     with reporting() as out:
         result = generator.generate(
-            out_dir, customers=customers, seed=seed, defect_rate=defect_rate
+            out_dir, customers=customers, seed=seed, defect_rate=defect_rate, compress=gzip
         )
-        counts = ", ".join(f"{n:,} {dataset}" for dataset, n in result.lines.items())
-        out.out.print(f"wrote {counts} lines ({result.defects} defective) to {out_dir}")
+        counts = ", ".join(f"{n:,} {dataset}" for dataset, n in result.records.items())
+        out.out.print(
+            f"wrote {counts} records ({result.quarantined:,} for quarantine)"
+            f" in {len(result.files)} files to {out_dir}"
+        )
 
 
 def land_notes(result: land.LandResult) -> list[str]:

@@ -1,12 +1,19 @@
 """A deterministic generator of landing data shaped like the real STEDI feeds.
 
 Per customer: a change log (some customers update the app; some withdraw consent, some
-change serial), one device session of step-trainer readings, and accelerometer readings
-at the same timestamps. A small pool of serials is shared between customers, as the
-fulfilment website did. At `defect_rate`, lines are replaced by the defects real feeds carry.
+change serial), one device session of about 30 step-trainer readings, and about 85
+accelerometer readings at the same timestamps. A small pool of serials is shared between
+customers, as the fulfilment website did. At `defect_rate`, lines carry the defects real
+feeds carry: some to quarantine, some to recover.
+
+Customers are generated in parts of `CUSTOMERS_PER_PART`, one file per dataset and part,
+each part from its own seeded random stream: memory stays that of one part whatever the
+number of customers, and the output depends only on the seed and the customer count.
 """
 
+import gzip
 import json
+from binascii import hexlify
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +25,13 @@ from stedi.errors import StediError
 BASE_MS = 1_655_564_000_000  # 2022-06-18, when the course data was recorded
 STEP_READINGS = 30
 ACCEL_PER_STEP = (2, 3, 3, 4)  # about 85 accelerometer readings per 30 step-trainer readings
-LINES_PER_FILE = 10_000
+CUSTOMERS_PER_PART = 10_000
 SHARED_SERIALS = 5
 FIRST_NAMES = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo"]
 LAST_NAMES = ["Abbot", "Baker", "Cruz", "Dunn", "Evans", "Frey", "Gill", "Hart", "Ito", "Juarez"]
-DEFECTS = (
+DATASETS = ("customer", "accelerometer", "step_trainer")
+# Defects whose record goes to quarantine.
+QUARANTINED = (
     "truncated",
     "not_json",
     "not_an_object",
@@ -31,55 +40,73 @@ DEFECTS = (
     "null_field",
     "epoch_seconds",
 )
+# Defects that land: two records back to back on a line (Kinesis Firehose), a field new to
+# the feed, numbers sent as strings, the record sent twice, and (step trainer) a second
+# copy with another distance.
+RECOVERED = ("back_to_back", "extra_field", "numbers_as_strings", "duplicate", "conflict")
 
 
 @dataclass(frozen=True)
 class Generated:
-    """What `generate` wrote: lines per dataset (defects included) and the defect lines."""
+    """What `generate` wrote, per dataset: lines and source records (a line may hold two);
+    and the records that belong in quarantine."""
 
     lines: dict[str, int]
-    defects: int
+    records: dict[str, int]
+    quarantined: int
     files: list[str]
 
 
 def generate(
-    out: str | Path, *, customers: int = 200, seed: int = 0, defect_rate: float = 0.001
+    out: str | Path,
+    *,
+    customers: int = 200,
+    seed: int = 0,
+    defect_rate: float = 0.001,
+    compress: bool = False,
 ) -> Generated:
-    """Write `customer/`, `accelerometer/` and `step_trainer/` landing files under `out`."""
-    rng = np.random.default_rng(seed)
-    people = _customers(rng, customers)
-    change_log = _change_log(rng, people)
-    steps = _step_readings(rng, people)
-    accel = _accelerometer_readings(rng, steps, people)
+    """Write `customer/`, `accelerometer/` and `step_trainer/` landing files under `out`
+    (`.json`, or `.json.gz` with `compress`)."""
     out = Path(out)
     try:
-        for dataset in ("customer", "accelerometer", "step_trainer"):
+        for dataset in DATASETS:
             (out / dataset / "landing").mkdir(parents=True, exist_ok=True)
     except OSError as err:
         msg = f"cannot write a dataset into {out}: {err.strerror or err}"
         raise StediError(msg) from err
-    files, lines, defects = [], {}, 0
-    for dataset, frame in (
-        ("customer", change_log),
-        ("accelerometer", accel),
-        ("step_trainer", steps.select("sensorReadingTime", "serialNumber", "distanceFromObject")),
-    ):
-        text = _with_defects(rng, frame, defect_rate)
-        lines[dataset] = len(text)
-        defects += sum(1 for line in text if line.startswith(DEFECT_MARK))
-        files += _write(out, dataset, [line.removeprefix(DEFECT_MARK) for line in text])
-    return Generated(lines, defects, files)
+    shared = _serials(np.random.default_rng([seed, 0]), SHARED_SERIALS)
+    lines, records = dict.fromkeys(DATASETS, 0), dict.fromkeys(DATASETS, 0)
+    quarantined, files = 0, []
+    for part, first in enumerate(range(0, customers, CUSTOMERS_PER_PART), start=1):
+        rng = np.random.default_rng([seed, part])
+        people = _customers(rng, first, min(CUSTOMERS_PER_PART, customers - first), shared)
+        steps = _step_readings(rng, people)
+        frames = {
+            "customer": _change_log(rng, people),
+            "accelerometer": _accelerometer_readings(rng, steps, people),
+            "step_trainer": steps.select("sensorReadingTime", "serialNumber", "distanceFromObject"),
+        }
+        for dataset, frame in frames.items():
+            text, counts = _json_lines(rng, frame, dataset, defect_rate)
+            lines[dataset] += counts.lines
+            records[dataset] += counts.records
+            quarantined += counts.quarantined
+            files.append(_write(out, dataset, part, text, compress))
+    return Generated(lines, records, quarantined, files)
 
 
-DEFECT_MARK = "\0"
+@dataclass(frozen=True)
+class _Counts:
+    lines: int
+    records: int
+    quarantined: int
 
 
-def _customers(rng: np.random.Generator, n: int) -> pl.DataFrame:
-    ids = np.arange(n)
+def _customers(rng: np.random.Generator, start: int, n: int, shared: np.ndarray) -> pl.DataFrame:
+    ids = np.arange(start, start + n)
     first = np.array(FIRST_NAMES)[ids % len(FIRST_NAMES)]
     last = np.array(LAST_NAMES)[(ids // len(FIRST_NAMES)) % len(LAST_NAMES)]
-    serials = _uuids(rng, n)
-    shared = _uuids(rng, SHARED_SERIALS)
+    serials = _serials(rng, n)
     shares = rng.random(n) < 0.05
     serials[shares] = shared[rng.integers(0, SHARED_SERIALS, shares.sum())]
     registered = BASE_MS + rng.integers(0, 3_600_000, n)
@@ -113,7 +140,7 @@ def _change_log(rng: np.random.Generator, people: pl.DataFrame) -> pl.DataFrame:
     change = rng.integers(0, 4, n)  # 0: withdraws consent, 1: grants it, 2: new serial, 3: app
     updates = people.filter(pl.Series(update)).with_columns(
         change=pl.Series(change[update]),
-        new_serial=pl.Series(_uuids(rng, int(update.sum()))),
+        new_serial=pl.Series(_serials(rng, int(update.sum()))),
     )
     updates = updates.with_columns(
         lastUpdateDate=pl.col("session") + 3_600_000,
@@ -167,18 +194,46 @@ def _accelerometer_readings(
     )
 
 
-def _uuids(rng: np.random.Generator, n: int) -> np.ndarray:
-    hexes = [rng.bytes(16).hex() for _ in range(n)]
-    return np.array([f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}" for h in hexes])
+def _serials(rng: np.random.Generator, n: int) -> np.ndarray:
+    """`n` random UUID-4-shaped serial numbers."""
+    hexes = np.frombuffer(hexlify(rng.bytes(16 * n)), dtype="S32").astype(str)
+    h = pl.col("hex").str
+    return (
+        pl.DataFrame({"hex": hexes}, schema={"hex": pl.String})
+        .select(
+            pl.concat_str(
+                h.slice(0, 8),
+                pl.lit("-"),
+                h.slice(8, 4),
+                pl.lit("-4"),
+                h.slice(13, 3),
+                pl.lit("-a"),
+                h.slice(17, 3),
+                pl.lit("-"),
+                h.slice(20, 12),
+            )
+        )
+        .to_series()
+        .to_numpy()
+    )
 
 
-def _with_defects(rng: np.random.Generator, frame: pl.DataFrame, rate: float) -> list[str]:
-    """The frame as JSON lines; a share `rate` of them replaced by a defect, marked."""
-    lines = frame.write_ndjson().splitlines()
-    chosen = np.flatnonzero(rng.random(len(lines)) < rate)
-    for i, kind in zip(chosen, rng.integers(0, len(DEFECTS), len(chosen)), strict=True):
-        lines[i] = DEFECT_MARK + _defect(lines[i], DEFECTS[kind])
-    return lines
+def _json_lines(
+    rng: np.random.Generator, frame: pl.DataFrame, dataset: str, rate: float
+) -> tuple[pl.Series, _Counts]:
+    """The frame as JSON lines, a share `rate` of them with a defect."""
+    text = frame.select(line=pl.struct(pl.all()).struct.json_encode())["line"]
+    chosen = np.flatnonzero(rng.random(frame.height) < rate)
+    # Only step-trainer readings have a value (the distance) to conflict on.
+    kinds = QUARANTINED + (RECOVERED if dataset == "step_trainer" else RECOVERED[:-1])
+    picks = [kinds[k] for k in rng.integers(0, len(kinds), len(chosen))]
+    defective = [_defect(text[int(i)], kind) for i, kind in zip(chosen, picks, strict=True)]
+    if len(chosen):
+        text = text.scatter(chosen, pl.Series(defective, dtype=pl.String))
+    extra_lines = sum(kind in ("duplicate", "conflict") for kind in picks)
+    extra_records = extra_lines + picks.count("back_to_back")
+    quarantined = sum(kind in QUARANTINED for kind in picks)
+    return text, _Counts(frame.height + extra_lines, frame.height + extra_records, quarantined)
 
 
 def _defect(line: str, kind: str) -> str:
@@ -200,15 +255,27 @@ def _defect(line: str, kind: str) -> str:
             record[required] = None
         case "epoch_seconds":
             record[time_field or "lastUpdateDate"] //= 1000
+        case "back_to_back":
+            return line + line
+        case "extra_field":
+            record["firmware"] = "2.1.0"
+        case "numbers_as_strings":
+            record = {k: str(v) if isinstance(v, int | float) else v for k, v in record.items()}
+        case "duplicate":
+            return f"{line}\n{line}"
+        case "conflict":
+            record["distanceFromObject"] += 1
+            return f"{line}\n{json.dumps(record)}"
     return json.dumps(record)
 
 
-def _write(out: Path, dataset: str, lines: list[str]) -> list[str]:
-    folder = out / dataset / "landing"
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for part, start in enumerate(range(0, len(lines), LINES_PER_FILE), start=1):
-        path = folder / f"{dataset}-{part:04d}.json"
-        path.write_text("\n".join(lines[start : start + LINES_PER_FILE]) + "\n")
-        written.append(path.relative_to(out).as_posix())
-    return written
+def _write(out: Path, dataset: str, part: int, text: pl.Series, compress: bool) -> str:
+    name = f"{dataset}/landing/{dataset}-{part:04d}.json" + (".gz" if compress else "")
+    frame = text.to_frame("line")
+    with open(out / name, "wb") as raw:
+        if compress:
+            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as stream:
+                frame.write_csv(stream, include_header=False, quote_style="never")
+        else:
+            frame.write_csv(raw, include_header=False, quote_style="never")
+    return name
