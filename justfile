@@ -18,6 +18,15 @@ sample:
     rm -rf sample_data
     stedi generate sample_data --seed 7
 
-# Time `stedi run` on the real course data (first run and rerun; median of 3, peak RSS)
+# stedi, the bare-DuckDB floor and PySpark side by side on the real data and generated
+# x1, x10, x100; writes benchmarks/results.md (needs `pip install -e '.[bench]'`)
+bench:
+    python benchmarks/bench.py --scales real 1 10 100
+
+# The same at x1000 (about 115 million readings, 10 GB of JSON written to benchmarks/.data)
+bench-big:
+    python benchmarks/bench.py --scales 1000 --repeat 1 --no-spark --results benchmarks/results-big.md
+
+# stedi and the floor on the real course data only, printed
 bench-real:
-    python benchmarks/real_data.py
+    python benchmarks/bench.py --scales real --no-spark --results -
