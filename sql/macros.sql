@@ -1,20 +1,23 @@
 -- Macros shared by the landing models: reading typed values out of a JSON record.
--- Field names match case-insensitively (`timeStamp` is `timestamp`); the exact name is the
--- fast path, `keys` (the record's json_keys) the fallback. (Keys that differ only in case
--- are rejected as duplicate_key before fields are read.)
+-- Each landing model extracts its fields from the record in one pass (`found`: the values
+-- of the exact field names); a field whose name the record spells in another case
+-- (`timeStamp` for `timestamp`) is the fallback, read by the record's own key (`keys`: its
+-- json_keys). Keys that differ only in case are rejected as duplicate_key before fields
+-- are read.
 
-create macro field_json(record, keys, name) as
+create macro field_json(found, record, keys, name) as
     case
-        when list_contains(keys, name) then record -> name
-        else record -> list_filter(keys, lambda k: lower(k) = lower(name))[1]
+        when found is not null then found
+        when not list_contains(keys, name)
+            then record -> list_filter(keys, lambda k: lower(k) = lower(name))[1]
     end;
 
 -- A field's value, parsed once: {kind: its JSON type, text: its scalar text}; a field
 -- that is absent has kind NULL, one that is JSON null has kind 'NULL'.
-create macro field(record, keys, name) as
+create macro field(found, record, keys, name) as
     {
-        kind: json_type(field_json(record, keys, name)),
-        text: field_json(record, keys, name) ->> '$'
+        kind: json_type(field_json(found, record, keys, name)),
+        text: field_json(found, record, keys, name) ->> '$'
     };
 
 -- Strings and numbers read as text (a phone number sent as a number stays its digits);

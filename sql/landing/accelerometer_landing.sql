@@ -8,15 +8,28 @@ with source_records as (
     select * from source_fields
 ),
 
+-- The contract's fields, extracted from the record in one pass.
+found as (
+    select
+        *,
+        json_extract(
+            record,
+            [
+                '$.user', '$.timestamp', '$.x', '$.y', '$.z'
+            ]
+        ) as found
+    from source_records
+),
+
 extracted as (
     select
         *,
-        field(record, keys, 'user') as user_field,
-        field(record, keys, 'timestamp') as timestamp_field,
-        field(record, keys, 'x') as x_field,
-        field(record, keys, 'y') as y_field,
-        field(record, keys, 'z') as z_field
-    from source_records
+        field(found[1], record, keys, 'user') as user_field,
+        field(found[2], record, keys, 'timestamp') as timestamp_field,
+        field(found[3], record, keys, 'x') as x_field,
+        field(found[4], record, keys, 'y') as y_field,
+        field(found[5], record, keys, 'z') as z_field
+    from found
 ),
 
 typed as (

@@ -8,20 +8,37 @@ with source_records as (
     select * from source_fields
 ),
 
+-- The contract's fields, extracted from the record in one pass.
+found as (
+    select
+        *,
+        json_extract(
+            record,
+            [
+                '$.customerName', '$.email', '$.phone', '$.birthDay', '$.serialNumber',
+                '$.registrationDate', '$.lastUpdateDate', '$.shareWithResearchAsOfDate',
+                '$.shareWithPublicAsOfDate', '$.shareWithFriendsAsOfDate'
+            ]
+        ) as found
+    from source_records
+),
+
 extracted as (
     select
         *,
-        field(record, keys, 'customerName') as customerName_field,
-        field(record, keys, 'email') as email_field,
-        field(record, keys, 'phone') as phone_field,
-        field(record, keys, 'birthDay') as birthDay_field,
-        field(record, keys, 'serialNumber') as serialNumber_field,
-        field(record, keys, 'registrationDate') as registrationDate_field,
-        field(record, keys, 'lastUpdateDate') as lastUpdateDate_field,
-        field(record, keys, 'shareWithResearchAsOfDate') as shareWithResearchAsOfDate_field,
-        field(record, keys, 'shareWithPublicAsOfDate') as shareWithPublicAsOfDate_field,
-        field(record, keys, 'shareWithFriendsAsOfDate') as shareWithFriendsAsOfDate_field
-    from source_records
+        field(found[1], record, keys, 'customerName') as customerName_field,
+        field(found[2], record, keys, 'email') as email_field,
+        field(found[3], record, keys, 'phone') as phone_field,
+        field(found[4], record, keys, 'birthDay') as birthDay_field,
+        field(found[5], record, keys, 'serialNumber') as serialNumber_field,
+        field(found[6], record, keys, 'registrationDate') as registrationDate_field,
+        field(found[7], record, keys, 'lastUpdateDate') as lastUpdateDate_field,
+        field(
+            found[8], record, keys, 'shareWithResearchAsOfDate'
+        ) as shareWithResearchAsOfDate_field,
+        field(found[9], record, keys, 'shareWithPublicAsOfDate') as shareWithPublicAsOfDate_field,
+        field(found[10], record, keys, 'shareWithFriendsAsOfDate') as shareWithFriendsAsOfDate_field
+    from found
 ),
 
 typed as (

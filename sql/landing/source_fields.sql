@@ -18,14 +18,14 @@ validated as (
 typed as (
     select
         *,
-        case when is_json then json_type(raw::json) end as json_kind
+        case when is_json then json_type(raw) end as json_kind
     from validated
 ),
 
 parsed as (
     select
         *,
-        case when json_kind = 'OBJECT' then raw::json end as object,
+        case when json_kind = 'OBJECT' then raw end as object,
         case when json_kind = 'OBJECT' then json_keys(raw) end as object_keys
     from typed
 ),

@@ -8,13 +8,26 @@ with source_records as (
     select * from source_fields
 ),
 
+-- The contract's fields, extracted from the record in one pass.
+found as (
+    select
+        *,
+        json_extract(
+            record,
+            [
+                '$.sensorReadingTime', '$.serialNumber', '$.distanceFromObject'
+            ]
+        ) as found
+    from source_records
+),
+
 extracted as (
     select
         *,
-        field(record, keys, 'sensorReadingTime') as time_field,
-        field(record, keys, 'serialNumber') as serial_field,
-        field(record, keys, 'distanceFromObject') as distance_field
-    from source_records
+        field(found[1], record, keys, 'sensorReadingTime') as time_field,
+        field(found[2], record, keys, 'serialNumber') as serial_field,
+        field(found[3], record, keys, 'distanceFromObject') as distance_field
+    from found
 ),
 
 typed as (
