@@ -18,7 +18,7 @@ def catalog(lake: Lake) -> list[TableInfo]:
     if not tables:
         msg = f"no tables in lake {lake.root}: run `stedi run SOURCE --lake {lake.root}` first"
         raise LakeError(msg)
-    return [lake.info(table) for table in tables]
+    return lake.infos(tables)
 
 
 def query(lake: Lake, sql: str) -> pa.Table:

@@ -91,6 +91,9 @@ class Lake:
         self.wait = wait
         self._lock_depth = 0
         self._options = None
+        # Tables opened while this process holds the lock (no one else writes them then),
+        # until it writes them: opening a table reads its Delta log.
+        self._opened: dict[str, DeltaTable] = {}
 
     @property
     def storage_options(self) -> dict[str, str] | None:
@@ -124,12 +127,15 @@ class Lake:
         finally:
             self._lock_depth -= 1
             if self._lock_depth == 0:
+                self._opened.clear()
                 _release(self.store, held)
 
     def uri(self, table: str) -> str:
         return f"{self.root}/{TABLES[table].zone}/{table}"
 
     def exists(self, table: str) -> bool:
+        if self._lock_depth and table in self._opened:
+            return True
         try:
             return DeltaTable.is_deltatable(self.uri(table), self.storage_options)
         except (DeltaError, OSError) as err:
@@ -137,11 +143,16 @@ class Lake:
             raise LakeError(msg) from err
 
     def open(self, table: str) -> DeltaTable:
+        if self._lock_depth and table in self._opened:
+            return self._opened[table]
         try:
-            return DeltaTable(self.uri(table), storage_options=self.storage_options)
+            opened = DeltaTable(self.uri(table), storage_options=self.storage_options)
         except (DeltaError, OSError) as err:
             msg = f"cannot read table {table} in lake {self.root}: {_one_line(err)}"
             raise LakeError(msg) from err
+        if self._lock_depth:
+            self._opened[table] = opened
+        return opened
 
     def version(self, table: str) -> int | None:
         return self.open(table).version() if self.exists(table) else None
@@ -152,22 +163,27 @@ class Lake:
             return None
         return self.open(table).history(1)[0].get(INPUTS_KEY)
 
-    def info(self, table: str) -> TableInfo:
-        """The catalog entry; landing rows are counted as queries see them (committed, current)."""
-        dt = self.open(table)
-        last = dt.history(1)[0]
-        updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=UTC)
-        rows = self._current_rows(table) if _versioned(table) else dt.count()
-        conflicts = int(last.get(CONFLICTS_KEY, 0))
-        return TableInfo(table, TABLES[table].zone, rows, dt.version(), updated, conflicts)
-
-    def _current_rows(self, table: str) -> int:
-        if not self.exists("landed_files"):
-            return 0
-        con = duckdb.connect()
-        self.register(con, [table])
-        [(rows,)] = con.sql(f"select count(*) from {table}").fetchall()
-        return rows
+    def infos(self, tables: list[str]) -> list[TableInfo]:
+        """The catalog entries of `tables`; landing rows are counted as queries see them
+        (committed, current), in one DuckDB connection."""
+        versioned = [t for t in tables if _versioned(t)]
+        counts = {}
+        if versioned and self.exists("landed_files"):
+            con = duckdb.connect()
+            self.register(con, versioned)
+            union = " union all ".join(f"select '{t}', count(*) from {t}" for t in versioned)
+            counts = dict(con.sql(union).fetchall())
+        infos = []
+        for table in tables:
+            dt = self.open(table)
+            last = dt.history(1)[0]
+            updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=UTC)
+            rows = counts.get(table, 0) if _versioned(table) else dt.count()
+            conflicts = int(last.get(CONFLICTS_KEY, 0))
+            infos.append(
+                TableInfo(table, TABLES[table].zone, rows, dt.version(), updated, conflicts)
+            )
+        return infos
 
     def write(
         self,
@@ -186,6 +202,7 @@ class Lake:
         `conflicts`, the conflicting duplicates that the build of this version resolved.
         """
         spec = TABLES[table]
+        self._opened.pop(table, None)
         recorded = ((INPUTS_KEY, inputs), (BATCH_KEY, batch), (CONFLICTS_KEY, conflicts))
         metadata = {k: str(v) for k, v in recorded if v is not None} or None
         try:
@@ -259,6 +276,7 @@ class Lake:
             for batch in sorted(batches):
                 dt.delete(f"{column} = '{batch}'")
                 cleaned.append(table)
+            self._opened.pop(table, None)
         return cleaned
 
     def missing(self, table: str) -> str:

@@ -276,8 +276,8 @@ def _table_results(
 ) -> list[TableResult]:
     quarantined = {LANDING_TABLES[d.dataset]: d.quarantined for d in datasets}
     results = []
-    for table in [*LANDING_TABLES.values(), "quarantine"]:
-        info = lake.info(table)
+    for info in lake.infos([*LANDING_TABLES.values(), "quarantine"]):
+        table = info.table
         results.append(
             TableResult(
                 table,

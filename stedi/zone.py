@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from stedi import checks, queries
 from stedi.checks import CheckResult
-from stedi.lake import TABLES, Lake
+from stedi.lake import Lake
 
 ARROW_BATCH_ROWS = 256 * 1024
 
@@ -73,7 +73,7 @@ def _build(lake, zone, inputs, outputs, variables, conflicts, report) -> ZoneRes
         lake, zone, lake.with_manifest(inputs), outputs, variables, conflicts
     )
     if all(lake.inputs(table) == fingerprint for table in outputs):
-        return ZoneResult(zone, [_published(lake, t, published=False) for t in outputs], [], True)
+        return ZoneResult(zone, _published(lake, outputs, published=False), [], True)
     con = queries.connect(variables=variables)
     lake.register(con, inputs)
     con.execute("create schema staged")
@@ -89,14 +89,14 @@ def _build(lake, zone, inputs, outputs, variables, conflicts, report) -> ZoneRes
         report(f"publishing {table}")
         reader = con.table(f"staged.{table}").to_arrow_reader(ARROW_BATCH_ROWS)
         lake.write(table, reader, mode="overwrite", inputs=fingerprint, conflicts=counts.get(table))
-    return ZoneResult(zone, [_published(lake, t, published=True) for t in outputs], results, False)
+    return ZoneResult(zone, _published(lake, outputs, published=True), results, False)
 
 
-def _published(lake: Lake, table: str, *, published: bool) -> TableResult:
-    info = lake.info(table)
-    return TableResult(
-        table, TABLES[table].zone, info.rows, info.version, published, conflicts=info.conflicts
-    )
+def _published(lake: Lake, tables: list[str], *, published: bool) -> list[TableResult]:
+    return [
+        TableResult(i.table, i.zone, i.rows, i.version, published, conflicts=i.conflicts)
+        for i in lake.infos(tables)
+    ]
 
 
 def _fingerprint(

@@ -259,7 +259,7 @@ def test_a_batch_that_crashed_before_its_manifest_commit_is_invisible_then_disca
     con = queries.connect()
     lake.register(con, ["step_trainer_landing"])
     assert con.sql("select count(*) from step_trainer_landing").fetchall() == [(1,)]
-    assert lake.info("step_trainer_landing").rows == 1
+    assert lake.infos(["step_trainer_landing"])[0].rows == 1
 
     write_source(src, {"step_trainer/t.json": [step("s-2", T)]})
     land(src, lake)
@@ -289,7 +289,7 @@ def test_a_resent_file_with_new_content_supersedes_its_old_rows(tmp_path, lake):
         ("s-3",),
         ("s-4",),
     ]
-    assert lake.info("step_trainer_landing").rows == 2
+    assert lake.infos(["step_trainer_landing"])[0].rows == 2
 
 
 def test_a_reading_time_too_large_for_a_timestamp_is_quarantined(tmp_path, lake):
