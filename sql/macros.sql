@@ -20,6 +20,14 @@ create macro field(found, record, keys, name) as
         text: field_json(found, record, keys, name) ->> '$'
     };
 
+-- Whether a field of the contract (`known`, lower case) is among the keys twice, in
+-- different cases (`timestamp` and `timeStamp`): which would count?
+create macro known_field_twice(keys, known) as
+    len(list_filter(keys, lambda k: list_contains(known, lower(k))))
+    > len(list_distinct(list_transform(
+        list_filter(keys, lambda k: list_contains(known, lower(k))), lambda k: lower(k::varchar)
+    )));
+
 -- Strings and numbers read as text (a phone number sent as a number stays its digits);
 -- booleans, objects and arrays are not text.
 create macro as_text(f) as

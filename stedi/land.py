@@ -94,11 +94,11 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
         skipped[dataset] = len(files) - len(new)
         manifest += [_manifest_row(*row, batch_id, landed_at) for row in new]
         report(f"validating {dataset} records")
-        con.execute(f"create table source_fields as {queries.load('landing/source_fields')}")
+        con.execute(f"create view source_fields as {queries.load('landing/source_fields')}")
         con.execute(
             f"create table staged_{dataset} as {queries.load(f'landing/{LANDING_TABLES[dataset]}')}"
         )
-        con.execute("drop table raw_records; drop table source_fields")
+        con.execute("drop view source_fields; drop table raw_records")
     datasets = _dataset_results(con, manifest, skipped)
     published, results = set(), []
     if manifest:

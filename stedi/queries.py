@@ -1,11 +1,14 @@
 """The SQL files shipped in `sql/` and the DuckDB connection they run on."""
 
+import os
 import tempfile
 from importlib import resources
 
 import duckdb
 
 SQL_PACKAGE = "stedi.sql"
+MEMORY_ENV = "STEDI_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 def load(name: str) -> str:
@@ -20,13 +23,16 @@ def names(folder: str) -> list[str]:
 
 
 def connect(*, variables: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that works in UTC, spills to a temp folder and knows stedi's macros.
+    """An in-memory DuckDB that works in UTC and knows stedi's macros.
 
+    It holds at most `STEDI_MEMORY_LIMIT` (default 1 GB) in memory and spills the rest,
+    tables included, to a temp folder: memory stays bounded whatever the data's size.
     `variables` become SQL variables, read in `sql/` with `getvariable('name')`.
     """
     con = duckdb.connect(":memory:")
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")  # stdout is for results, stderr for logs
+    con.execute("set memory_limit = ?", [os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT)])
     con.execute("set temp_directory = ?", [tempfile.gettempdir() + "/stedi-duckdb"])
     con.execute(load("macros"))
     for name, value in (variables or {}).items():

@@ -46,7 +46,23 @@ typed as (
 checked as (
     select
         *,
-        case when json_problem is null then first_problem([
+        case
+            when json_problem is not null then null
+            -- The common case, decided cheaply: only the contract's keys, every value
+            -- read, the user not blank, the time sane.
+            when
+                len(keys) = list_aggregate(found, 'count')
+                and user is not null
+                and strip(user) <> ''
+                and timestamp is not null
+                and epoch_ms_problem(timestamp) is null
+                and x is not null
+                and y is not null
+                and z is not null
+                then null
+            when known_field_twice(keys, ['user', 'timestamp', 'x', 'y', 'z'])
+                then {field: null, reason: 'duplicate_key'}
+            else first_problem([
             {field: 'user', reason: field_problem(user_field, user, true)},
             {field: 'timestamp',
              reason: field_problem(timestamp_field, timestamp, true)},
@@ -73,7 +89,11 @@ final as (
         getvariable('batch_id') as _batch_id,
         getvariable('ingested_at')::timestamptz as _ingested_at,
         case
-            when coalesce(json_problem, problem.reason) is null
+            -- More keys than the contract's fields found by name: new fields, or a known
+            -- one spelled in another case.
+            when
+                coalesce(json_problem, problem.reason) is null
+                and len(keys) > list_aggregate(found, 'count')
                 then extra_fields(record, keys, ['user', 'timestamp', 'x', 'y', 'z'])
         end as _extra_fields,
         raw,

@@ -60,7 +60,17 @@ typed as (
 checked as (
     select
         *,
-        case when json_problem is null then first_problem([
+        case
+            when json_problem is not null then null
+            when known_field_twice(
+                keys,
+                [
+                    'customername', 'email', 'phone', 'birthday', 'serialnumber',
+                    'registrationdate', 'lastupdatedate', 'sharewithresearchasofdate',
+                    'sharewithpublicasofdate', 'sharewithfriendsasofdate'
+                ]
+            ) then {field: null, reason: 'duplicate_key'}
+            else first_problem([
             {field: 'email', reason: field_problem(email_field, email, true)},
             {
                 field: 'serialNumber',
@@ -129,7 +139,11 @@ final as (
         getvariable('batch_id') as _batch_id,
         getvariable('ingested_at')::timestamptz as _ingested_at,
         case
-            when coalesce(json_problem, problem.reason) is null then extra_fields(
+            -- More keys than the contract's fields found by name: new fields, or a known
+            -- one spelled in another case.
+            when
+                coalesce(json_problem, problem.reason) is null
+                and len(keys) > list_aggregate(found, 'count') then extra_fields(
                 record,
                 keys,
                 [

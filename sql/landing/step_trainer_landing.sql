@@ -42,7 +42,22 @@ typed as (
 checked as (
     select
         *,
-        case when json_problem is null then first_problem([
+        case
+            when json_problem is not null then null
+            -- The common case, decided cheaply: only the contract's keys, every value
+            -- read, the serial not blank, the time sane.
+            when
+                len(keys) = list_aggregate(found, 'count')
+                and sensorReadingTime is not null
+                and epoch_ms_problem(sensorReadingTime) is null
+                and serialNumber is not null
+                and strip(serialNumber) <> ''
+                and distanceFromObject is not null
+                then null
+            when known_field_twice(
+                keys, ['sensorreadingtime', 'serialnumber', 'distancefromobject']
+            ) then {field: null, reason: 'duplicate_key'}
+            else first_problem([
             {field: 'sensorReadingTime',
              reason: field_problem(time_field, sensorReadingTime, true)},
             {field: 'sensorReadingTime', reason: epoch_ms_problem(sensorReadingTime)},
@@ -67,7 +82,11 @@ final as (
         getvariable('batch_id') as _batch_id,
         getvariable('ingested_at')::timestamptz as _ingested_at,
         case
-            when coalesce(json_problem, problem.reason) is null then extra_fields(
+            -- More keys than the contract's fields found by name: new fields, or a known
+            -- one spelled in another case.
+            when
+                coalesce(json_problem, problem.reason) is null
+                and len(keys) > list_aggregate(found, 'count') then extra_fields(
                 record, keys, ['sensorreadingtime', 'serialnumber', 'distancefromobject']
             )
         end as _extra_fields,
