@@ -147,9 +147,27 @@ def _plain(data: pa.Table, *, json: bool) -> pa.Table:
 
 
 def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_interval(column.type):
+        return pa.chunked_array([pa.array([_interval(v) for v in column.to_pylist()], pa.string())])
     try:
         return pc.cast(column, pa.string())
     except pa.ArrowNotImplementedError:
         return pa.chunked_array(
             [pa.array([None if v is None else str(v) for v in column.to_pylist()])]
         )
+
+
+def _interval(value) -> str | None:
+    """An interval as DuckDB writes it: `1 month 2 days 03:04:05.5`, `00:00:00.439138`."""
+    if value is None:
+        return None
+    months, days, nanoseconds = value
+    seconds, fraction = divmod(abs(nanoseconds), 1_000_000_000)
+    clock = f"{'-' if nanoseconds < 0 else ''}{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
+    clock += f":{seconds % 60:02d}" + (f".{fraction // 1000:06d}".rstrip("0") if fraction else "")
+    parts = [
+        f"{n} {unit}{'s' if abs(n) != 1 else ''}"
+        for n, unit in ((months, "month"), (days, "day"))
+        if n
+    ]
+    return " ".join([*parts, clock])

@@ -321,3 +321,27 @@ def test_each_run_is_recorded_in_the_run_history(source, tmp_path, monkeypatch):
             "ok": False,
         },
     ]
+
+
+def test_inspect_writes_intervals_as_duckdb_does(tmp_path):
+    write_source(tmp_path / "src", {"accelerometer/a.json": [accel("a@x.com", T)]})
+    lake = str(tmp_path / "lake")
+    runner.invoke(app, ["land", str(tmp_path / "src"), "--lake", lake])
+
+    result = runner.invoke(
+        app,
+        [
+            "inspect",
+            "--lake",
+            lake,
+            "-f",
+            "csv",
+            "select interval '1 month 2 days 3 hours 4 minutes 5.5 seconds' as a,"
+            " interval '1 day' as b, -interval '90 seconds' as c, null::interval as d",
+        ],
+    )
+
+    assert (result.exit_code, result.output) == (
+        0,
+        "a,b,c,d\n1 month 2 days 03:04:05.5,1 day 00:00:00,-00:01:30,\n",
+    )
