@@ -58,8 +58,8 @@ def summary(samples: list[Measure]) -> Measure:
 def source_for(scale: str, stedi: str) -> Path:
     if scale == "real":
         return REAL_DATA.resolve()
-    folder = DATA / f"x{scale}"
-    if not (folder / ".complete").exists():
+    folder, complete = DATA / f"x{scale}", DATA / f"x{scale}.complete"
+    if not complete.exists():
         shutil.rmtree(folder, ignore_errors=True)
         customers = int(float(scale) * CUSTOMERS_PER_SCALE)
         subprocess.run(
@@ -67,7 +67,7 @@ def source_for(scale: str, stedi: str) -> Path:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        (folder / ".complete").write_text("")
+        complete.write_text("")
     return folder
 
 
