@@ -5,6 +5,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 
 from stedi import __version__, catalog, curate, land, pipeline, trust
@@ -120,6 +121,10 @@ def reporting(quiet: bool = False, log_format: LogFormat = LogFormat.text):
     except StediError as err:
         reporter.error(str(err), err.exit_code)
         raise typer.Exit(err.exit_code) from None
+    except (duckdb.IOException, duckdb.InvalidInputException) as err:
+        # Data files of the lake that cannot be read (gone, cut short, out of reach).
+        reporter.error(f"cannot read the lake's data: {' '.join(str(err).split())}", 1)
+        raise typer.Exit(1) from None
 
 
 @app.command("land")

@@ -8,6 +8,7 @@ or its new one, never a mix (on S3, commits are conditional puts).
 
 import json
 import os
+import re
 import secrets
 import socket
 import time
@@ -22,8 +23,8 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError
 
 from stedi import queries
-from stedi.errors import LakeError, LakeLocked
-from stedi.storage import S3, LocalStore, S3Store, is_s3
+from stedi.errors import LakeError, LakeLocked, StediError
+from stedi.storage import S3, LocalStore, S3Store, is_s3, split_s3
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Lake:
     def __init__(self, root: str | Path, *, wait: float = 0.0, s3: S3 | None = None):
         self.s3 = s3 or S3()
         if is_s3(root):
+            split_s3(str(root))  # a bucket, and no empty path segment
             self.root = str(root).rstrip("/")
             self.store = S3Store(self.s3, self.root)
         else:
@@ -110,6 +112,7 @@ class Lake:
         `wait` seconds. A lock whose process is gone (same host, dead pid) is stale and
         taken over.
         """
+        held = None
         if self._lock_depth == 0:
             self.ensure_writable()
             deadline = time.monotonic() + self.wait
@@ -124,11 +127,21 @@ class Lake:
         self._lock_depth += 1
         try:
             yield
-        finally:
-            self._lock_depth -= 1
-            if self._lock_depth == 0:
-                self._opened.clear()
-                _release(self.store, held)
+        except BaseException:
+            self._unlock(held, failing=True)
+            raise
+        self._unlock(held, failing=False)
+
+    def _unlock(self, held: bytes | None, *, failing: bool) -> None:
+        self._lock_depth -= 1
+        if self._lock_depth:
+            return
+        self._opened.clear()
+        try:
+            _release(self.store, held)
+        except StediError:
+            if not failing:  # the error that is already on its way is the one to report
+                raise
 
     def uri(self, table: str) -> str:
         return f"{self.root}/{TABLES[table].zone}/{table}"
@@ -172,7 +185,11 @@ class Lake:
             con = duckdb.connect()
             self.register(con, versioned)
             union = " union all ".join(f"select '{t}', count(*) from {t}" for t in versioned)
-            counts = dict(con.sql(union).fetchall())
+            try:
+                counts = dict(con.sql(union).fetchall())
+            except duckdb.Error as err:
+                msg = f"cannot read lake {self.root}: {_one_line(err)}"
+                raise LakeError(msg) from err
         infos = []
         for table in tables:
             dt = self.open(table)
@@ -289,6 +306,8 @@ class Lake:
 
     def tables(self) -> list[str]:
         """The catalog names of the tables that exist in this lake, in catalog order."""
+        if isinstance(self.store, S3Store):
+            self.s3.check_bucket(self.root)  # a missing bucket or refused access, said plainly
         return [name for name in TABLES if self.exists(name)]
 
     def pseudonym_key(self) -> bytes:
@@ -324,9 +343,14 @@ def _acquire(store, where: str) -> bytes:
         current = _parse_holder(found[0])
         if _is_stale(current) and store.replace(LOCK, ours, found[1]):
             return ours
+        holder = (
+            f"host {current.get('host')}, pid {current.get('pid')},"
+            f" started {current.get('started')}"
+            if current
+            else "its lock file is not stedi's"
+        )
         msg = (
-            f"the lake is locked by another run (host {current.get('host')},"
-            f" pid {current.get('pid')}, started {current.get('started')});"
+            f"the lake is locked by another run ({holder});"
             f" try again when it ends, or delete {where} if that run is gone"
         )
         raise LakeLocked(msg)
@@ -372,5 +396,9 @@ def _is_zombie(pid: int) -> bool:
 
 
 def _one_line(err: Exception) -> str:
-    """delta-rs's multi-line error chain as one line."""
-    return " ".join(str(err).replace("\u21b3", "").split())
+    """delta-rs's multi-line, coloured error chain as one line; an S3 error by its code."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).replace("\u21b3", "")
+    code = re.search(r"<Code>(\w+)</Code>", text)
+    if code:
+        text = text[: text.find("<")].rstrip(" -") + f" (S3 error {code[1]})"
+    return " ".join(text.split())

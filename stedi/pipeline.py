@@ -1,5 +1,6 @@
 """The main job: land, then trust, then curate, each run recorded in `_system/runs`."""
 
+import contextlib
 import json
 import uuid
 from collections.abc import Callable
@@ -65,7 +66,9 @@ def run(
             trusted = trust(lake, consent=consent, progress=progress)
             curated = curate(lake, consent=consent, ml_join=ml_join, progress=progress)
         except StediError as err:
-            _record(lake, started, options, status=_status(err), error=str(err))
+            # The lake may be out of reach: the first error is the one to report.
+            with contextlib.suppress(StediError):
+                _record(lake, started, options, status=_status(err), error=str(err))
             raise
         result = RunResult(landed, trusted, curated)
         _record(lake, started, options, status="succeeded", result=result)

@@ -131,12 +131,12 @@ def _s3_listing(root: str, s3: S3) -> _Listing | None:
         empty = False
         name = obj.key[len(prefix) + 1 :] if prefix else obj.key
         top, _, rest = name.partition("/")
+        if not name or name.endswith("/"):
+            continue  # a folder marker, as consoles create them
         if top not in DATASETS or not rest:
             others.setdefault(top + ("/" if rest else ""), None)
             continue
         listing.datasets.add(top)
-        if name.endswith("/"):
-            continue  # a folder marker, as consoles create them
         if not _is_json(name):
             listing.ignored.append(name)
             continue
@@ -189,11 +189,7 @@ def read(
 
 def fetch(file: SourceFile, s3: S3 | None = None) -> bytes:
     """The whole (compressed) content of a small S3 object, to fetch many at a time."""
-    try:
-        with _open(file, s3) as raw:
-            return raw.read()
-    except Exception as err:
-        raise s3_error(file.location, err) from err
+    return (s3 or S3()).download(*split_s3(file.location))
 
 
 def _chunks(file: SourceFile, s3: S3 | None, fetched: bytes | None) -> Iterator[bytes]:

@@ -8,14 +8,26 @@ and never a secret.
 """
 
 import os
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlparse
 
 from stedi.errors import StediError
 
-RETRY_ATTEMPTS = 5
+RETRY_ATTEMPTS = 8
+FETCH_ATTEMPTS = 4
+# delta-rs's own client: how long one request and all retries of it may take.
+DELTA_TIMEOUTS = {
+    "timeout": "30s",
+    "connect_timeout": "10s",
+    "max_retries": "8",
+    "retry_timeout": "30s",
+}
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
 ACCESS_ERRORS = {
     "AccessDenied",
     "InvalidAccessKeyId",
@@ -27,6 +39,10 @@ ACCESS_ERRORS = {
 MISSING_BUCKET_ERRORS = frozenset({"NoSuchBucket", "404"})
 MISSING_KEY_ERRORS = frozenset({"NoSuchKey"})
 PRECONDITION_ERRORS = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,"
+    " or AWS_PROFILE or --profile"
+)
 
 
 class S3Error(StediError):
@@ -34,7 +50,14 @@ class S3Error(StediError):
 
 
 def is_s3(location: str | Path) -> bool:
-    return str(location).startswith("s3://")
+    """Whether `location` is an S3 URI; raises `S3Error` for any other URI (`S3://`, `gs://`)."""
+    text = str(location)
+    if text.startswith("s3://"):
+        return True
+    if SCHEME.match(text):
+        msg = f"unsupported location {text}: give a local folder or s3://bucket/prefix"
+        raise S3Error(msg)
+    return False
 
 
 def split_s3(uri: str) -> tuple[str, str]:
@@ -42,6 +65,9 @@ def split_s3(uri: str) -> tuple[str, str]:
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     if not bucket:
         msg = f"an S3 location needs a bucket: {uri} (s3://bucket/prefix)"
+        raise S3Error(msg)
+    if "//" in prefix.strip("/"):
+        msg = f"an S3 location may not have an empty path segment (//): {uri}"
         raise S3Error(msg)
     return bucket, prefix.strip("/")
 
@@ -70,6 +96,8 @@ class S3:
             from botocore.config import Config
             from botocore.exceptions import BotoCoreError
 
+            if self.endpoint_url:
+                _check_endpoint(self.endpoint_url)
             try:
                 self._session = boto3.Session(profile_name=self.profile)
                 self._client = self._session.client(
@@ -81,8 +109,9 @@ class S3:
                         read_timeout=60,
                     ),
                 )
-            except BotoCoreError as err:
+            except (BotoCoreError, ValueError) as err:
                 raise S3Error(f"cannot set up S3: {_one_line(err)}") from err
+            _check_endpoint(self._client.meta.endpoint_url)
         return self._client
 
     def storage_options(self) -> dict[str, str]:
@@ -90,11 +119,7 @@ class S3:
         client = self.client
         credentials = self._session.get_credentials()
         if credentials is None:
-            msg = (
-                "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,"
-                " or AWS_PROFILE or --profile"
-            )
-            raise S3Error(msg)
+            raise S3Error(NO_CREDENTIALS)
         frozen = credentials.get_frozen_credentials()
         options = {
             "AWS_ACCESS_KEY_ID": frozen.access_key,
@@ -102,6 +127,7 @@ class S3:
             "AWS_REGION": client.meta.region_name or "us-east-1",
             # Commits are conditional puts (If-None-Match): two writers cannot both win.
             "aws_conditional_put": "etag",
+            **DELTA_TIMEOUTS,
         }
         if frozen.token:
             options["AWS_SESSION_TOKEN"] = frozen.token
@@ -133,6 +159,21 @@ class S3:
         """The object's body, a stream read as it is consumed."""
         uri = f"s3://{bucket}/{key}"
         return self._request(uri, lambda: self.client.get_object(Bucket=bucket, Key=key))["Body"]
+
+    def download(self, bucket: str, key: str) -> bytes:
+        """The whole object; a connection that drops while it is sent is retried."""
+        uri = f"s3://{bucket}/{key}"
+        for attempt in range(1, FETCH_ATTEMPTS + 1):
+            body = self.open(bucket, key)
+            try:
+                with body:
+                    return body.read()
+            except Exception as err:
+                error = s3_error(uri, err)
+                if not isinstance(error, S3Error) or attempt == FETCH_ATTEMPTS:
+                    raise error from err
+            time.sleep(0.5 * 2**attempt)
+        raise AssertionError  # unreachable: the last attempt returns or raises
 
     def read(self, bucket: str, key: str) -> tuple[bytes, str] | None:
         """The object's bytes and ETag, or None if there is no such object."""
@@ -195,10 +236,12 @@ def _code(err) -> str:
 def s3_error(uri: str, err: Exception) -> Exception:
     """A one-line `S3Error` for a boto3 or connection error about `uri`; other errors as
     they are."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     if isinstance(err, S3Error):
         return err
+    if isinstance(err, NoCredentialsError):
+        return S3Error(NO_CREDENTIALS)
     if isinstance(err, BotoCoreError | OSError) or type(err).__module__.startswith("urllib3"):
         return S3Error(f"S3 request for {uri} failed: {_one_line(err)}")
     if not isinstance(err, ClientError):
@@ -214,6 +257,19 @@ def s3_error(uri: str, err: Exception) -> Exception:
     retries = err.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
     after = f" after {retries} retries" if retries else ""
     return S3Error(f"S3 request for {uri} failed{after}: {_one_line(err)}")
+
+
+def _check_endpoint(url: str) -> None:
+    """Raise `S3Error` for an endpoint URL that is not http(s)://host[:port]."""
+    try:
+        parsed = urlparse(url)
+        valid = parsed.scheme in ("http", "https") and bool(parsed.hostname)
+        parsed.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        valid = False
+    if not valid:
+        msg = f"invalid S3 endpoint URL: {url!r} (give http(s)://host[:port])"
+        raise S3Error(msg)
 
 
 def _custom(endpoint: str) -> bool:

@@ -70,7 +70,8 @@ def test_listing_pages_through_more_than_1000_objects(s3, tmp_path):
             Key=f"in/accelerometer/landing/2022/06/part-{i:04d}.json",
             Body=f'{{"user": "{record["user"]}", "timestamp": {T + i}, "x": 1, "y": 2, "z": 3}}\n',
         )
-    s3.put_object(Bucket=source, Key="in/accelerometer/landing/", Body=b"")  # a folder marker
+    for marker in ("in/", "in/accelerometer/", "in/accelerometer/landing/"):
+        s3.put_object(Bucket=source, Key=marker, Body=b"")  # folder markers, as consoles make
     s3.put_object(Bucket=source, Key="in/README.md", Body=b"notes")
 
     result = pipeline.run(f"s3://{source}/in", Lake(tmp_path / "lake"))
@@ -224,11 +225,43 @@ def test_a_stale_lock_on_s3_is_taken_over_and_released(s3, tmp_path):
     assert [o["Key"] for o in _objects(s3, bucket) if o["Key"].endswith("lock")] == []
 
 
-@pytest.mark.parametrize("value", ["s3://", "s3:///x"])
-def test_an_s3_location_without_a_bucket_is_refused(s3, tmp_path, value):
-    result = runner.invoke(app, ["run", value, "--lake", str(tmp_path)])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("s3://", "an S3 location needs a bucket: s3:// (s3://bucket/prefix)"),
+        ("s3:///x", "an S3 location needs a bucket: s3:///x (s3://bucket/prefix)"),
+        ("s3://b/a//c", "an S3 location may not have an empty path segment (//): s3://b/a//c"),
+        ("S3://b/x", "unsupported location S3://b/x: give a local folder or s3://bucket/prefix"),
+        ("s3:/b/x", "unsupported location s3:/b/x: give a local folder or s3://bucket/prefix"),
+    ],
+)
+@pytest.mark.parametrize("role", ["source", "lake"])
+def test_a_malformed_s3_location_is_refused(s3, tmp_path, value, message, role):
+    args = (
+        [value, "--lake", str(tmp_path)] if role == "source" else [str(tmp_path), "--lake", value]
+    )
+
+    result = runner.invoke(app, ["run", *args])
+
+    assert (result.exit_code, result.output) == (1, f"error: {message}\n")
+
+
+@pytest.mark.parametrize("endpoint", ["127.0.0.1:5077", "http://", "http://127.0.0.1:notaport"])
+def test_a_malformed_endpoint_is_one_line(s3, tmp_path, endpoint):
+    result = runner.invoke(
+        app, ["run", "s3://feeds/in", "--lake", str(tmp_path), "--endpoint-url", endpoint]
+    )
 
     assert (result.exit_code, result.output) == (
         1,
-        f"error: an S3 location needs a bucket: {value} (s3://bucket/prefix)\n",
+        f"error: invalid S3 endpoint URL: {endpoint!r} (give http(s)://host[:port])\n",
+    )
+
+
+def test_inspect_of_a_lake_in_a_missing_bucket_is_one_line(s3):
+    result = runner.invoke(app, ["inspect", "--lake", "s3://no-such-bucket/lake"])
+
+    assert (result.exit_code, result.output) == (
+        1,
+        "error: S3 bucket not found: no-such-bucket (for s3://no-such-bucket/lake)\n",
     )
