@@ -183,10 +183,14 @@ class Lake:
         counts = {}
         if versioned and self.exists("landed_files"):
             con = duckdb.connect()
-            self.register(con, versioned)
-            union = " union all ".join(f"select '{t}', count(*) from {t}" for t in versioned)
+            self.register(con, ["landed_files"])
+            # The manifest counts each file's rows; a lake landed before it did is counted.
+            query = queries.load("landing/current_rows")
+            if con.sql("select count(*) from landed_files where landed is null").fetchall()[0][0]:
+                self.register(con, versioned)
+                query = " union all ".join(f"select '{t}', count(*) from {t}" for t in versioned)
             try:
-                counts = dict(con.sql(union).fetchall())
+                counts = dict(con.sql(query).fetchall())
             except duckdb.Error as err:
                 msg = f"cannot read lake {self.root}: {_one_line(err)}"
                 raise LakeError(msg) from err
@@ -265,7 +269,8 @@ class Lake:
                 query += " where (batch_id, source_file) in (from current_files)"
             con.execute(f"create or replace view {table} as {query}")
             if table == "landed_files":
-                con.execute(f"create view current_files as {queries.load('landing/current_files')}")
+                current = queries.load("landing/current_files")
+                con.execute(f"create or replace view current_files as {current}")
         return tables
 
     def with_manifest(self, tables: list[str]) -> list[str]:

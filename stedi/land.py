@@ -37,6 +37,8 @@ MANIFEST_SCHEMA = pa.schema(
         ("etag", pa.string()),
         ("sha256", pa.string()),
         ("records", pa.int64()),
+        ("landed", pa.int64()),
+        ("quarantined", pa.int64()),
         ("batch_id", pa.string()),
         ("landed_at", pa.timestamp("us", tz="UTC")),
     ]
@@ -83,6 +85,8 @@ def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = No
 def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) -> LandResult:
     known = _known_files(lake)
     lake.discard_uncommitted()
+    if not any(f.name not in known or not _unchanged(f, known[f.name]) for f in found.files):
+        return _nothing_new(found, lake)
     # Batch ids sort in landing order: later batches win ties in the trusted zone.
     batch_id = _next_batch_id(known)
     landed_at = datetime.now(UTC)
@@ -92,13 +96,17 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
         files = [f for f in found.files if f.dataset == dataset]
         new = _read_new_files(con, files, known, lake.s3, report)
         skipped[dataset] = len(files) - len(new)
-        manifest += [_manifest_row(*row, batch_id, landed_at) for row in new]
         report(f"validating {dataset} records")
         con.execute(f"create view source_fields as {queries.load('landing/source_fields')}")
         con.execute(
             f"create table staged_{dataset} as {queries.load(f'landing/{LANDING_TABLES[dataset]}')}"
         )
         con.execute("drop view source_fields; drop table raw_records")
+        outcomes = _outcomes(con, dataset)
+        manifest += [
+            _manifest_row(*row, *outcomes.get(row[0].name, (0, 0)), batch_id, landed_at)
+            for row in new
+        ]
     datasets = _dataset_results(con, manifest, skipped)
     published, results = set(), []
     if manifest:
@@ -231,7 +239,33 @@ def _next_batch_id(known: dict[str, dict]) -> str:
     return f"{now:{BATCH_TIME}}-{uuid.uuid4().hex[:8]}"
 
 
-def _manifest_row(file: SourceFile, digest: str, records: int, batch_id: str, at) -> dict:
+def _nothing_new(found: source.Discovery, lake: Lake) -> LandResult:
+    """The result of a land that found every file landed already: no SQL to run."""
+    skipped = {d: sum(1 for f in found.files if f.dataset == d) for d in DATASETS}
+    datasets = [DatasetResult(d, 0, skipped[d], 0, 0) for d in DATASETS]
+    return LandResult(None, datasets, found.ignored, _table_results(lake, datasets, set()))
+
+
+def _outcomes(con, dataset: str) -> dict[str, tuple[int, int]]:
+    """Per source file of the staged dataset: its records landed and quarantined."""
+    return {
+        name: (landed, quarantined)
+        for name, landed, quarantined in con.sql(
+            "select _source_file, count(*) filter (where reject_reason is null),"
+            f" count(*) filter (where reject_reason is not null) from staged_{dataset} group by 1"
+        ).fetchall()
+    }
+
+
+def _manifest_row(
+    file: SourceFile,
+    digest: str,
+    records: int,
+    landed: int,
+    quarantined: int,
+    batch_id: str,
+    at,
+) -> dict:
     return {
         "dataset": file.dataset,
         "source_file": file.name,
@@ -241,6 +275,8 @@ def _manifest_row(file: SourceFile, digest: str, records: int, batch_id: str, at
         "etag": file.etag,
         "sha256": digest,
         "records": records,
+        "landed": landed,
+        "quarantined": quarantined,
         "batch_id": batch_id,
         "landed_at": at,
     }

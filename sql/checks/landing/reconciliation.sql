@@ -1,5 +1,6 @@
 -- reconciliation: nothing lost. For every landed file, its source records equal its landing
---   rows plus its quarantine rows, and no landing or quarantine row lacks a landed file.
+--   rows plus its quarantine rows, as the manifest counts them, and no landing or
+--   quarantine row lacks a landed file.
 -- grain: one (source file, batch) whose counts disagree
 -- key: source_file, batch_id
 
@@ -8,20 +9,23 @@ with landed_files as (
 ),
 
 landed_rows as (
-    select _source_file as source_file, _batch_id as batch_id from customer_landing
+    select _source_file as source_file, _batch_id as batch_id, false as rejected
+    from customer_landing
     union all
-    select _source_file, _batch_id from accelerometer_landing
+    select _source_file, _batch_id, false as rejected from accelerometer_landing
     union all
-    select _source_file, _batch_id from step_trainer_landing
+    select _source_file, _batch_id, false as rejected from step_trainer_landing
     union all
-    select source_file, batch_id from quarantine
+    select source_file, batch_id, true as rejected from quarantine
 ),
 
 recorded as (
     select
         source_file,
         batch_id,
-        count(*) as rows_recorded
+        count(*) as rows_recorded,
+        count(*) filter (where not rejected) as rows_landed,
+        count(*) filter (where rejected) as rows_quarantined
     from landed_rows
     group by source_file, batch_id
 ),
@@ -36,7 +40,10 @@ final as (
     full outer join recorded
         on landed_files.source_file = recorded.source_file
         and landed_files.batch_id = recorded.batch_id
-    where landed_files.records is distinct from coalesce(recorded.rows_recorded, 0)
+    where
+        landed_files.records is distinct from coalesce(recorded.rows_recorded, 0)
+        or landed_files.landed is distinct from coalesce(recorded.rows_landed, 0)
+        or landed_files.quarantined is distinct from coalesce(recorded.rows_quarantined, 0)
 )
 
 select * from final
