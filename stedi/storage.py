@@ -49,6 +49,10 @@ class S3Error(StediError):
     """S3 refused or could not answer a request, after retries."""
 
 
+class _Dropped(S3Error):
+    """The connection dropped while S3 sent an object: worth asking again."""
+
+
 def is_s3(location: str | Path) -> bool:
     """Whether `location` is an S3 URI; raises `S3Error` for any other URI (`S3://`, `gs://`)."""
     text = str(location)
@@ -132,7 +136,7 @@ class S3:
         if frozen.token:
             options["AWS_SESSION_TOKEN"] = frozen.token
         endpoint = client.meta.endpoint_url
-        if self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or _custom(endpoint):
+        if _custom(endpoint):
             options["AWS_ENDPOINT_URL"] = endpoint
             options["AWS_ALLOW_HTTP"] = "true" if endpoint.startswith("http://") else "false"
         return options
@@ -162,18 +166,21 @@ class S3:
 
     def download(self, bucket: str, key: str) -> bytes:
         """The whole object; a connection that drops while it is sent is retried."""
-        uri = f"s3://{bucket}/{key}"
-        for attempt in range(1, FETCH_ATTEMPTS + 1):
-            body = self.open(bucket, key)
+        for attempt in range(1, FETCH_ATTEMPTS):
             try:
-                with body:
-                    return body.read()
-            except Exception as err:
-                error = s3_error(uri, err)
-                if not isinstance(error, S3Error) or attempt == FETCH_ATTEMPTS:
-                    raise error from err
-            time.sleep(0.5 * 2**attempt)
-        raise AssertionError  # unreachable: the last attempt returns or raises
+                return self._download_once(bucket, key)
+            except _Dropped:
+                time.sleep(0.5 * 2**attempt)
+        return self._download_once(bucket, key)
+
+    def _download_once(self, bucket: str, key: str) -> bytes:
+        body = self.open(bucket, key)  # boto3 retries the request itself
+        try:
+            with body:
+                return body.read()
+        except Exception as err:
+            error = s3_error(f"s3://{bucket}/{key}", err)
+            raise (_Dropped(str(error)) if isinstance(error, S3Error) else error) from err
 
     def read(self, bucket: str, key: str) -> tuple[bytes, str] | None:
         """The object's bytes and ETag, or None if there is no such object."""
