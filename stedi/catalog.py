@@ -28,7 +28,8 @@ def query(lake: Lake, sql: str) -> pa.Table:
     their kin such as DESCRIBE) or that DuckDB rejects; the query cannot touch files.
     """
     con = queries.connect()
-    lake.register(con, lake.tables())
+    files = lake.register(con, lake.tables())
+    con.execute("set allowed_paths = ?", [files])  # the lake's data files, nothing else
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     try:

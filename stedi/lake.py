@@ -255,14 +255,21 @@ class Lake:
         Landing rows count only once their batch is in `landed_files`, the commit point of
         `stedi land` (rows of a batch that crashed before it stay invisible), and only from
         the latest landed version of their source file (a re-sent file supersedes its rows).
-        Returns the tables registered, `landed_files` included where landing needs it.
+        `landed_files` is registered too where landing needs it. Returns the Parquet files
+        that the views read themselves, which a connection without file access must allow.
         """
-        tables = self.with_manifest(tables)
-        for table in tables:
+        files = []
+        for table in self.with_manifest(tables):
             if not self.exists(table):
                 raise LakeError(self.missing(table))
-            con.register(f"delta_{table}", self.open(table).to_pyarrow_dataset())
-            query = f"select * from delta_{table}"
+            scan = self._parquet_scan(table)
+            if scan is None:
+                con.register(f"delta_{table}", self.open(table).to_pyarrow_dataset())
+                source = f"delta_{table}"
+            else:
+                source, read = scan
+                files += read
+            query = f"select * from {source}"
             if table in LANDING_READINGS:
                 query += " where (_batch_id, _source_file) in (from current_files)"
             elif table == "quarantine":
@@ -271,7 +278,32 @@ class Lake:
             if table == "landed_files":
                 current = queries.load("landing/current_files")
                 con.execute(f"create or replace view current_files as {current}")
-        return tables
+        return files
+
+    def _parquet_scan(self, table: str) -> tuple[str, list[str]] | None:
+        """A DuckDB query over the Parquet files of `table`'s current version, in the
+        columns of its Delta schema, and those files; None where DuckDB cannot read them.
+
+        DuckDB's own Parquet reader keeps within its memory limit and runs on every core,
+        where a scan of a pyarrow dataset does neither. It serves a local lake whose path
+        DuckDB reads as written: no glob `*`, no `=` that it would take for a partition.
+        A lake on S3 (this DuckDB has no S3 reader) and a table without files are read
+        through pyarrow.
+        """
+        if isinstance(self.store, S3Store) or any(c in str(self.root) for c in "*="):
+            return None
+        dt = self.open(table)
+        files = dt.file_uris()
+        schema = pa.schema(dt.schema().to_arrow())
+        partitions = [schema.field(name) for name in TABLES[table].partition_by]
+        if not files or any(p.type not in _DUCKDB_TYPES for p in partitions):
+            return None
+        hive = ", ".join(f"{p.name}: '{_DUCKDB_TYPES[p.type]}'" for p in partitions)
+        hive = f"true, hive_types = {{{hive}}}" if hive else "false"
+        listed = ", ".join(_sql_string(f) for f in files)
+        columns = ", ".join(f'"{name}"' for name in schema.names)
+        scan = f"read_parquet([{listed}], union_by_name = true, hive_partitioning = {hive})"
+        return f"(select {columns} from {scan})", files
 
     def with_manifest(self, tables: list[str]) -> list[str]:
         """`tables`, led by `landed_files` where landing rows need it to be read."""
@@ -324,6 +356,14 @@ class Lake:
             return os.environ[KEY_ENV].encode()
         self.store.create(KEY_FILE, secrets.token_hex(32).encode(), mode=0o600)
         return self.store.read(KEY_FILE)[0].strip()
+
+
+# The partition columns' Delta types, as DuckDB names them.
+_DUCKDB_TYPES = {pa.date32(): "DATE", pa.string(): "VARCHAR", pa.large_string(): "VARCHAR"}
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _versioned(table: str) -> bool:
