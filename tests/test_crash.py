@@ -1,10 +1,13 @@
 """Crash safety: `stedi run` killed with SIGKILL at many moments leaves a lake that is whole.
 
 The lake starts from a state A (part of a generated source landed and built); the run lands
-the rest and rebuilds (state B). After each kill, every table reads as exactly its A or its
-B content, and the next run completes to B.
+the rest and rebuilds (state B). The kills are spread over the run's progress events (each
+read, validation, staging, check and publication), a few milliseconds after one, so that
+they fall at the same moments of the run however fast the machine is. After each kill, every
+table reads as exactly its A or its B content, and the next run completes to B.
 """
 
+import json
 import shutil
 import signal
 import subprocess
@@ -22,8 +25,19 @@ KILLS = 22
 
 
 def stedi_run(source, lake) -> subprocess.Popen:
-    command = ["run", str(source), "--lake", str(lake), "--quiet"]
-    return subprocess.Popen([sys.executable, "-c", "from stedi.cli import app; app()", *command])
+    """`stedi run` in a child process whose JSON events can be read, one per line."""
+    command = ["run", str(source), "--lake", str(lake), "--log-format", "json"]
+    return subprocess.Popen(
+        [sys.executable, "-c", "from stedi.cli import app; app()", *command],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def events(process: subprocess.Popen):
+    """The events the process logs, as they come."""
+    for line in process.stderr:
+        yield json.loads(line)
 
 
 @pytest.fixture(scope="module")
@@ -42,26 +56,37 @@ def states(tmp_path_factory):
     state_a = table_digests(template)
 
     shutil.copytree(template.root, root / "reference")
-    started = time.monotonic()
-    assert stedi_run(source, root / "reference").wait() == 0
-    duration = time.monotonic() - started
+    reference = stedi_run(source, root / "reference")
+    progress = sum(1 for event in events(reference) if event["event"] == "progress")
+    assert reference.wait() == 0
     state_b = table_digests(Lake(root / "reference"))
     assert state_a.keys() == state_b.keys()
     assert {t for t in state_a if state_a[t] == state_b[t]} == set()
-    return source, template, state_a, state_b, duration
+    return source, template, state_a, state_b, progress
+
+
+def kill_after(process: subprocess.Popen, progress_event: int, delay: float) -> None:
+    """SIGKILL the process `delay` seconds after its `progress_event`-th progress event."""
+    seen = 0
+    for event in events(process):
+        seen += event["event"] == "progress"
+        if seen == progress_event:
+            break
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stderr.close()
 
 
 def test_a_run_killed_at_any_moment_leaves_every_table_old_or_new(states, tmp_path, monkeypatch):
-    source, template, state_a, state_b, duration = states
+    source, template, state_a, state_b, progress = states
+    assert progress >= KILLS // 2
     monkeypatch.delenv("STEDI_PSEUDONYM_KEY")  # each lake uses the key the template made
     observed = set()
     for kill in range(KILLS):
         lake = Lake(tmp_path / f"lake-{kill}")
         shutil.copytree(template.root, lake.root)
-        process = stedi_run(source, lake.root)
-        time.sleep(duration * (kill + 0.5) / KILLS)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        kill_after(stedi_run(source, lake.root), 1 + kill * progress // KILLS, 0.02 * (kill % 3))
 
         after_kill = table_digests(lake)
         assert after_kill.keys() == state_a.keys()
