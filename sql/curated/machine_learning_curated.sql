@@ -38,11 +38,18 @@ paired_by_customer as (
         accelerometer_trusted.y,
         accelerometer_trusted.z
     from step_trainer_trusted
-    inner join owners on step_trainer_trusted.serialNumber = owners.serialNumber
     inner join accelerometer_trusted
-        on owners.email_key = accelerometer_trusted.email_key
-        and step_trainer_trusted.sensorReadingTime = accelerometer_trusted.timestamp
-    where getvariable('ml_join') = 'customer'
+        on step_trainer_trusted.sensorReadingTime = accelerometer_trusted.timestamp
+    where
+        getvariable('ml_join') = 'customer'
+        -- Owners are tested after the time join, not joined first: a reused serial has
+        -- hundreds of owners, and a join through them multiplies its readings as many times.
+        and exists (
+            select 1 from owners
+            where
+                owners.email_key = accelerometer_trusted.email_key
+                and owners.serialNumber = step_trainer_trusted.serialNumber
+        )
 ),
 
 paired_by_timestamp as (
