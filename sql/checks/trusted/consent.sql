@@ -12,13 +12,15 @@ consenting as (
     select * from consenting_customers
 ),
 
-serial_owners as (
-    select distinct
-        consenting.email_key,
+-- A serial's earliest consent among its consenting owners: a reading is allowed when some
+-- owner had consented by then. One row per serial, as a reused serial has hundreds of owners.
+serial_consents as (
+    select
         customer_landing.serialNumber,
-        consenting.consented_at
+        min(consenting.consented_at) as consented_at
     from customer_landing
     inner join consenting on normal_email(customer_landing.email) = consenting.email_key
+    group by customer_landing.serialNumber
 ),
 
 leaked_customers as (
@@ -46,11 +48,11 @@ leaked_step_trainer as (
         serialNumber || '@' || sensorReadingTime as row_key
     from step_trainer_trusted
     where not exists (
-        select 1 from serial_owners
-        where serial_owners.serialNumber = step_trainer_trusted.serialNumber
+        select 1 from serial_consents
+        where serial_consents.serialNumber = step_trainer_trusted.serialNumber
             and (
                 getvariable('consent_policy') = 'customer'
-                or step_trainer_trusted.sensorReadingTime >= serial_owners.consented_at
+                or step_trainer_trusted.sensorReadingTime >= serial_consents.consented_at
             )
     )
 ),
