@@ -297,6 +297,7 @@ def _stage(con: duckdb.DuckDBPyConnection, manifest: list[dict]) -> None:
 def _publish(con, lake: Lake, batch_id: str, report) -> set[str]:
     """Append the staged batch to the lake, `landed_files` last: the batch's commit point."""
     published = set()
+    queries.leave_room_for_writes(con)
     for table in [*LANDING_TABLES.values(), "quarantine", "landed_files"]:
         [(rows,)] = con.table(table).count("*").fetchall()
         if rows or not lake.exists(table):

@@ -38,3 +38,15 @@ def connect(*, variables: dict[str, object] | None = None) -> duckdb.DuckDBPyCon
     for name, value in (variables or {}).items():
         con.execute(f"set variable {name} = ?", [value])
     return con
+
+
+def leave_room_for_writes(con: duckdb.DuckDBPyConnection) -> None:
+    """Halve `con`'s memory limit for the rest of its work, which streams tables into Delta.
+
+    Delta's writer buffers the files it writes outside DuckDB (hundreds of MB for a table
+    of millions of rows); with DuckDB's share halved, spilling what it no longer needs, the
+    two stay within about the one limit.
+    """
+    [(limit,)] = con.sql("select current_setting('memory_limit')").fetchall()
+    amount, unit = limit.split()
+    con.execute("set memory_limit = ?", [f"{float(amount) / 2:.1f}{unit}"])

@@ -85,6 +85,7 @@ def _build(lake, zone, inputs, outputs, variables, conflicts, report) -> ZoneRes
     results = checks.run(con, zone)
     checks.enforce(results)
     counts = dict(con.sql(queries.load(conflicts)).fetchall()) if conflicts else {}
+    queries.leave_room_for_writes(con)
     for table in outputs:
         report(f"publishing {table}")
         reader = con.table(f"staged.{table}").to_arrow_reader(ARROW_BATCH_ROWS)
