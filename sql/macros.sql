@@ -1,24 +1,27 @@
 -- Macros shared by the landing models: reading typed values out of a JSON record.
--- Each landing model extracts its fields from the record in one pass (`found`: the values
--- of the exact field names); a field whose name the record spells in another case
--- (`timeStamp` for `timestamp`) is the fallback, read by the record's own key (`keys`: its
--- json_keys). Keys that differ only in case are rejected as duplicate_key before fields
--- are read.
+-- Each landing model reads its fields from the record in two passes (`found`: the JSON
+-- type and the scalar text at each of the exact field names); a field whose name the
+-- record spells in another case (`timeStamp` for `timestamp`) is the fallback, read by the
+-- record's own key (`keys`: its json_keys). Keys that differ only in case are rejected as
+-- duplicate_key before fields are read.
 
-create macro field_json(found, record, keys, name) as
+create macro found_fields(record, paths) as
+    {kinds: json_type(record, paths), texts: json_extract_string(record, paths)};
+
+-- The record's key that spells `name` in any case, if any.
+create macro key_in_any_case(keys, name) as
+    list_filter(keys, lambda k: lower(k) = lower(name))[1];
+
+-- Field `i` of `found`, named `name`: {kind: its JSON type, text: its scalar text}; a
+-- field that is absent has kind NULL, one that is JSON null has kind 'NULL'.
+create macro field(found, i, record, keys, name) as
     case
-        when found is not null then found
-        when not list_contains(keys, name)
-            then record -> list_filter(keys, lambda k: lower(k) = lower(name))[1]
+        when found.kinds[i] is not null then {kind: found.kinds[i], text: found.texts[i]}
+        else {
+            kind: json_type(record -> key_in_any_case(keys, name)),
+            text: record ->> key_in_any_case(keys, name)
+        }
     end;
-
--- A field's value, parsed once: {kind: its JSON type, text: its scalar text}; a field
--- that is absent has kind NULL, one that is JSON null has kind 'NULL'.
-create macro field(found, record, keys, name) as
-    {
-        kind: json_type(field_json(found, record, keys, name)),
-        text: field_json(found, record, keys, name) ->> '$'
-    };
 
 -- Whether a field of the contract (`known`, lower case) is among the keys twice, in
 -- different cases (`timestamp` and `timeStamp`): which would count?

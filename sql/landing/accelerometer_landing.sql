@@ -8,11 +8,11 @@ with source_records as (
     select * from source_fields
 ),
 
--- The contract's fields, extracted from the record in one pass.
+-- The contract's fields, found by their exact names.
 found as (
     select
         *,
-        json_extract(
+        found_fields(
             record,
             [
                 '$.user', '$.timestamp', '$.x', '$.y', '$.z'
@@ -24,11 +24,11 @@ found as (
 extracted as (
     select
         *,
-        field(found[1], record, keys, 'user') as user_field,
-        field(found[2], record, keys, 'timestamp') as timestamp_field,
-        field(found[3], record, keys, 'x') as x_field,
-        field(found[4], record, keys, 'y') as y_field,
-        field(found[5], record, keys, 'z') as z_field
+        field(found, 1, record, keys, 'user') as user_field,
+        field(found, 2, record, keys, 'timestamp') as timestamp_field,
+        field(found, 3, record, keys, 'x') as x_field,
+        field(found, 4, record, keys, 'y') as y_field,
+        field(found, 5, record, keys, 'z') as z_field
     from found
 ),
 
@@ -51,7 +51,7 @@ checked as (
             -- The common case, decided cheaply: only the contract's keys, every value
             -- read, the user not blank, the time sane.
             when
-                len(keys) = list_aggregate(found, 'count')
+                len(keys) = list_aggregate(found.kinds, 'count')
                 and user is not null
                 and strip(user) <> ''
                 and timestamp is not null
@@ -93,7 +93,7 @@ final as (
             -- one spelled in another case.
             when
                 coalesce(json_problem, problem.reason) is null
-                and len(keys) > list_aggregate(found, 'count')
+                and len(keys) > list_aggregate(found.kinds, 'count')
                 then extra_fields(record, keys, ['user', 'timestamp', 'x', 'y', 'z'])
         end as _extra_fields,
         raw,

@@ -8,11 +8,11 @@ with source_records as (
     select * from source_fields
 ),
 
--- The contract's fields, extracted from the record in one pass.
+-- The contract's fields, found by their exact names.
 found as (
     select
         *,
-        json_extract(
+        found_fields(
             record,
             [
                 '$.customerName', '$.email', '$.phone', '$.birthDay', '$.serialNumber',
@@ -26,18 +26,18 @@ found as (
 extracted as (
     select
         *,
-        field(found[1], record, keys, 'customerName') as customerName_field,
-        field(found[2], record, keys, 'email') as email_field,
-        field(found[3], record, keys, 'phone') as phone_field,
-        field(found[4], record, keys, 'birthDay') as birthDay_field,
-        field(found[5], record, keys, 'serialNumber') as serialNumber_field,
-        field(found[6], record, keys, 'registrationDate') as registrationDate_field,
-        field(found[7], record, keys, 'lastUpdateDate') as lastUpdateDate_field,
+        field(found, 1, record, keys, 'customerName') as customerName_field,
+        field(found, 2, record, keys, 'email') as email_field,
+        field(found, 3, record, keys, 'phone') as phone_field,
+        field(found, 4, record, keys, 'birthDay') as birthDay_field,
+        field(found, 5, record, keys, 'serialNumber') as serialNumber_field,
+        field(found, 6, record, keys, 'registrationDate') as registrationDate_field,
+        field(found, 7, record, keys, 'lastUpdateDate') as lastUpdateDate_field,
         field(
-            found[8], record, keys, 'shareWithResearchAsOfDate'
+            found, 8, record, keys, 'shareWithResearchAsOfDate'
         ) as shareWithResearchAsOfDate_field,
-        field(found[9], record, keys, 'shareWithPublicAsOfDate') as shareWithPublicAsOfDate_field,
-        field(found[10], record, keys, 'shareWithFriendsAsOfDate') as shareWithFriendsAsOfDate_field
+        field(found, 9, record, keys, 'shareWithPublicAsOfDate') as shareWithPublicAsOfDate_field,
+        field(found, 10, record, keys, 'shareWithFriendsAsOfDate') as shareWithFriendsAsOfDate_field
     from found
 ),
 
@@ -143,7 +143,7 @@ final as (
             -- one spelled in another case.
             when
                 coalesce(json_problem, problem.reason) is null
-                and len(keys) > list_aggregate(found, 'count') then extra_fields(
+                and len(keys) > list_aggregate(found.kinds, 'count') then extra_fields(
                 record,
                 keys,
                 [

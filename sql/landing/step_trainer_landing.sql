@@ -8,11 +8,11 @@ with source_records as (
     select * from source_fields
 ),
 
--- The contract's fields, extracted from the record in one pass.
+-- The contract's fields, found by their exact names.
 found as (
     select
         *,
-        json_extract(
+        found_fields(
             record,
             [
                 '$.sensorReadingTime', '$.serialNumber', '$.distanceFromObject'
@@ -24,9 +24,9 @@ found as (
 extracted as (
     select
         *,
-        field(found[1], record, keys, 'sensorReadingTime') as time_field,
-        field(found[2], record, keys, 'serialNumber') as serial_field,
-        field(found[3], record, keys, 'distanceFromObject') as distance_field
+        field(found, 1, record, keys, 'sensorReadingTime') as time_field,
+        field(found, 2, record, keys, 'serialNumber') as serial_field,
+        field(found, 3, record, keys, 'distanceFromObject') as distance_field
     from found
 ),
 
@@ -47,7 +47,7 @@ checked as (
             -- The common case, decided cheaply: only the contract's keys, every value
             -- read, the serial not blank, the time sane.
             when
-                len(keys) = list_aggregate(found, 'count')
+                len(keys) = list_aggregate(found.kinds, 'count')
                 and sensorReadingTime is not null
                 and epoch_ms_problem(sensorReadingTime) is null
                 and serialNumber is not null
@@ -86,7 +86,7 @@ final as (
             -- one spelled in another case.
             when
                 coalesce(json_problem, problem.reason) is null
-                and len(keys) > list_aggregate(found, 'count') then extra_fields(
+                and len(keys) > list_aggregate(found.kinds, 'count') then extra_fields(
                 record, keys, ['sensorreadingtime', 'serialnumber', 'distancefromobject']
             )
         end as _extra_fields,
