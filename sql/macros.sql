@@ -23,10 +23,13 @@ create macro field(found, i, record, keys, name) as
         }
     end;
 
--- Whether a field of the contract (`known`, lower case) is among the keys twice, in
--- different cases (`timestamp` and `timeStamp`): which would count?
-create macro known_field_twice(keys, known) as
-    len(list_filter(keys, lambda k: list_contains(known, lower(k))))
+-- Whether the record gives a key twice, or a field of the contract (`known`, lower case)
+-- twice in different cases (`timestamp` and `timeStamp`): which value would count? The
+-- landing models ask only of records off their common case, which repeat no key: hashing
+-- every record's keys would cost more than all else the models do.
+create macro repeats_a_key(keys, known) as
+    len(keys) <> len(list_distinct(keys))
+    or len(list_filter(keys, lambda k: list_contains(known, lower(k))))
     > len(list_distinct(list_transform(
         list_filter(keys, lambda k: list_contains(known, lower(k))), lambda k: lower(k::varchar)
     )));

@@ -60,7 +60,7 @@ checked as (
                 and y is not null
                 and z is not null
                 then null
-            when known_field_twice(keys, ['user', 'timestamp', 'x', 'y', 'z'])
+            when repeats_a_key(keys, ['user', 'timestamp', 'x', 'y', 'z'])
                 then {field: null, reason: 'duplicate_key'}
             else first_problem([
             {field: 'user', reason: field_problem(user_field, user, true)},

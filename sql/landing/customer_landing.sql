@@ -62,7 +62,7 @@ checked as (
         *,
         case
             when json_problem is not null then null
-            when known_field_twice(
+            when repeats_a_key(
                 keys,
                 [
                     'customername', 'email', 'phone', 'birthday', 'serialnumber',

@@ -2,7 +2,7 @@
 -- grain: one source record
 -- key: _source_file, _record_number
 -- invariant: one row per row of raw_records; json_problem is null only for a JSON object
---   without repeated keys.
+--   (whose repeated keys, if any, the landing model of its dataset rejects).
 
 with source_records as (
     select * from raw_records
@@ -43,9 +43,6 @@ final as (
             when invalid_utf8 then 'invalid_utf8'
             when not is_json then 'invalid_json'
             when json_kind <> 'OBJECT' then 'not_an_object'
-            -- A key given twice: which value would count? (A field of the contract given
-            -- twice in different cases is found by the landing model of its dataset.)
-            when len(object_keys) <> len(list_distinct(object_keys)) then 'duplicate_key'
         end as json_problem,
         object as record,
         object_keys as keys

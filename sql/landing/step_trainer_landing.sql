@@ -54,7 +54,7 @@ checked as (
                 and strip(serialNumber) <> ''
                 and distanceFromObject is not null
                 then null
-            when known_field_twice(
+            when repeats_a_key(
                 keys, ['sensorreadingtime', 'serialnumber', 'distancefromobject']
             ) then {field: null, reason: 'duplicate_key'}
             else first_problem([
