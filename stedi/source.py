@@ -279,11 +279,15 @@ def _lines(text: str, first_line: int) -> tuple[pa.Array, pa.Array]:
 
     CRLF line ends are removed; line numbers count blank lines too.
     """
+    # The text of whole lines ends with a line end, after which there is no line.
+    text = text.removesuffix("\n")
     lines = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
     lines = pc.utf8_rtrim(lines, characters="\r")
     numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
-    keep = pc.not_equal(pc.utf8_trim_whitespace(lines), "")
-    lines, numbers = pc.filter(lines, keep), pc.filter(numbers, keep)
+    blank = pc.or_(pc.equal(pc.binary_length(lines), 0), pc.utf8_is_space(lines))
+    if pc.any(blank).as_py():  # most chunks have none: spare copying them
+        keep = pc.invert(blank)
+        lines, numbers = pc.filter(lines, keep), pc.filter(numbers, keep)
     several = pc.indices_nonzero(pc.match_substring_regex(lines, SEVERAL_VALUES)).to_pylist()
     if not several:
         return lines, numbers
