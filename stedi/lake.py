@@ -249,6 +249,10 @@ class Lake:
             msg = f"cannot write to lake {self.root}: {err.strerror or err}"
             raise LakeError(msg) from err
 
+    def is_empty(self) -> bool:
+        """Whether nothing of a lake is there yet: no folder, or no object under the prefix."""
+        return self.store.is_empty()
+
     def register(self, con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
         """Make `tables` queryable in `con` by their catalog names.
 
@@ -337,7 +341,7 @@ class Lake:
         """Why `table` cannot be read: it is not in this lake yet, and what makes it."""
         zone = TABLES[table].zone
         command = {"trusted": "stedi trust", "curated": "stedi curate"}.get(
-            zone, "stedi land SOURCE"
+            zone, "stedi run SOURCE" if table == "runs" else "stedi land SOURCE"
         )
         return f"no {table} table in lake {self.root}: run `{command} --lake {self.root}` first"
 

@@ -77,7 +77,13 @@ def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = No
     Raises `SourceError` for a missing or empty source, `LakeError` for a lake that cannot
     be written and `LakeLocked` while another run holds the lake.
     """
-    found = source.discover(source_root, lake.s3)
+    return land_found(source.discover(source_root, lake.s3), lake, progress=progress)
+
+
+def land_found(
+    found: source.Discovery, lake: Lake, *, progress: Callable[[str], None] | None = None
+) -> LandResult:
+    """Land the files `source.discover` found, as `land` does."""
     with lake.locked():
         return _land(found, lake, progress or (lambda _message: None))
 

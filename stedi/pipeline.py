@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from stedi import source
 from stedi.curate import curate
 from stedi.errors import QualityCheckFailed, StediError
 from stedi.lake import Lake
-from stedi.land import LandResult, land
+from stedi.land import LandResult, land_found
 from stedi.trust import trust
 from stedi.zone import ZoneResult
 
@@ -60,9 +61,10 @@ def run(
     """
     started = datetime.now(UTC)
     options = {"source": str(source_root), "consent": consent, "ml_join": ml_join}
+    found = source.discover(source_root, lake.s3)  # a source that is not there touches no lake
     with lake.locked():
         try:
-            landed = land(source_root, lake, progress=progress)
+            landed = land_found(found, lake, progress=progress)
             trusted = trust(lake, consent=consent, progress=progress)
             curated = curate(lake, consent=consent, ml_join=ml_join, progress=progress)
         except StediError as err:
@@ -91,7 +93,9 @@ def _record(lake: Lake, started, options, *, status, result=None, error=None) ->
         "batch_id": result.land.batch_id if result else None,
         "rows": json.dumps({t.table: t.rows for t in tables}),
         "quarantined": sum(d.quarantined for d in result.land.datasets) if result else None,
-        "conflicts": json.dumps({t.table: t.conflicts for t in tables if t.conflicts}),
+        "conflicts": json.dumps(
+            {t.table: t.conflicts for t in tables if t.conflicts and t.published}
+        ),
         "checks": json.dumps({c.name: c.count for c in checks}),
         "error": error,
     }

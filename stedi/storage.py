@@ -330,6 +330,9 @@ class LocalStore:
         if current and (version is None or current[1] == version):
             (self.root / name).unlink(missing_ok=True)
 
+    def is_empty(self) -> bool:
+        return not self.root.is_dir() or not any(self.root.iterdir())
+
     def check_writable(self) -> None:
         (self.root / "_system").mkdir(parents=True, exist_ok=True)
         probe = self.root / "_system" / f".probe-{os.getpid()}"
@@ -358,6 +361,9 @@ class S3Store:
 
     def delete(self, name: str, version: str | None = None) -> None:
         self.s3.delete(self.bucket, self._key(name), version)
+
+    def is_empty(self) -> bool:
+        return next(self.s3.list(self.uri), None) is None
 
     def check_writable(self) -> None:
         self.s3.check_bucket(self.uri)
