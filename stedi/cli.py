@@ -50,7 +50,10 @@ LakeOption = Annotated[
         "--lake", envvar="STEDI_LAKE", help="Lake folder or s3://bucket/prefix.", show_default=True
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+# A flag takes no value: an empty metavar keeps the help from showing it one.
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", metavar="", help="Print nothing but errors.")
+]
 WaitOption = Annotated[
     float,
     typer.Option(min=0, help="Seconds to wait for a lake another run holds (then exit 4)."),
@@ -100,7 +103,11 @@ def main(
     version: Annotated[
         bool | None,
         typer.Option(
-            "--version", callback=version_callback, is_eager=True, help="Show the version."
+            "--version",
+            callback=version_callback,
+            is_eager=True,
+            metavar="",
+            help="Show the version.",
         ),
     ] = None,
 ):
@@ -263,7 +270,7 @@ def generate_command(
     defect_rate: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of lines given a defect.")
     ] = 0.001,
-    gzip: Annotated[bool, typer.Option("--gzip", help="Write .json.gz files.")] = False,
+    gzip: Annotated[bool, typer.Option("--gzip", metavar="", help="Write .json.gz files.")] = False,
 ):
     """Write a synthetic landing dataset shaped like the real STEDI feeds.
 
@@ -297,5 +304,5 @@ def conflict_notes(tables: list[TableResult]) -> list[str]:
     return [
         f"{t.table}: {t.conflicts:,} key(s) landed with conflicting values; kept the last landed"
         for t in tables
-        if t.conflicts
+        if t.conflicts and t.published
     ]

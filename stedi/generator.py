@@ -24,7 +24,7 @@ from stedi.errors import StediError
 
 BASE_MS = 1_655_564_000_000  # 2022-06-18, when the course data was recorded
 STEP_READINGS = 30
-ACCEL_PER_STEP = (2, 3, 3, 4)  # about 85 accelerometer readings per 30 step-trainer readings
+ACCEL_PER_STEP = (2, 3, 3, 4)  # about 90 accelerometer readings per 30 step-trainer readings
 CUSTOMERS_PER_PART = 10_000
 SHARED_SERIALS = 5
 FIRST_NAMES = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo"]
@@ -66,8 +66,12 @@ def generate(
     compress: bool = False,
 ) -> Generated:
     """Write `customer/`, `accelerometer/` and `step_trainer/` landing files under `out`
-    (`.json`, or `.json.gz` with `compress`)."""
+    (`.json`, or `.json.gz` with `compress`). `out` must be new or empty: files left from
+    another dataset would land beside this one."""
     out = Path(out)
+    if out.is_dir() and any(out.iterdir()):
+        msg = f"{out} is not empty: generate into a new or empty folder"
+        raise StediError(msg)
     try:
         for dataset in DATASETS:
             (out / dataset / "landing").mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """Everything stedi shows: progress and warnings on stderr, results on stdout.
 
 With `log_format="json"` every event is one JSON object on a line of stderr, for cron and
-log shippers; `quiet` shows nothing but errors.
+log shippers; `quiet` shows nothing but errors, in either format.
 """
 
 import csv
@@ -44,15 +44,19 @@ class Reporter:
         self._status = None
 
     def progress(self, message: str) -> None:
+        if self.quiet:
+            return
         if self.json:
             self._event("progress", message=message)
         elif self._status is not None:
             self._status.update(message)
 
     def warn(self, message: str) -> None:
+        if self.quiet:
+            return
         if self.json:
             self._event("warning", message=message)
-        elif not self.quiet:
+        else:
             self.err.print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True)
 
     def error(self, message: str, exit_code: int) -> None:
@@ -63,10 +67,10 @@ class Reporter:
 
     def summary(self, tables: list[TableResult], notes: list[str]) -> None:
         """The tables a command touched: zone, table, rows, quarantined, version, status."""
+        if self.quiet:
+            return
         if self.json:
             self._event("summary", tables=[_table_event(t) for t in tables], notes=notes)
-            return
-        if self.quiet:
             return
         table = _table("zone", "table", "rows", "quarantined", "version", "status")
         for t in tables:

@@ -58,6 +58,22 @@ def test_quiet_prints_nothing_on_success(source, tmp_path):
     assert result.output == ""
 
 
+def test_quiet_json_prints_nothing_on_success_but_the_error_on_failure(source, tmp_path):
+    quiet_json = ["--lake", str(tmp_path / "lake"), "--quiet", "--log-format", "json"]
+
+    done = runner.invoke(app, ["run", str(source), *quiet_json])
+    failed = runner.invoke(app, ["run", str(tmp_path / "nowhere"), *quiet_json])
+
+    assert (done.exit_code, done.output) == (0, "")
+    assert failed.exit_code == 1
+    [event] = [json.loads(line) for line in failed.stderr.splitlines()]
+    assert (event["event"], event["message"], event["exit_code"]) == (
+        "error",
+        f"source folder not found: {tmp_path / 'nowhere'}",
+        1,
+    )
+
+
 def test_json_log_format_writes_one_json_event_per_line(source, tmp_path):
     result = runner.invoke(
         app, ["run", str(source), "--lake", str(tmp_path / "lake"), "--log-format", "json"]
@@ -76,6 +92,21 @@ def test_a_missing_source_is_one_line_and_exit_1(tmp_path):
 
     assert result.exit_code == 1
     assert result.output == f"error: source folder not found: {tmp_path / 'nowhere'}\n"
+    assert not (tmp_path / "l").exists()
+
+
+@pytest.mark.parametrize("command", ["trust", "curate"])
+def test_building_a_lake_that_is_not_there_says_so_and_makes_no_lake(command, tmp_path):
+    lake = tmp_path / "lake"
+
+    result = runner.invoke(app, [command, "--lake", str(lake)])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: no landed_files table in lake {lake}:"
+        f" run `stedi land SOURCE --lake {lake}` first\n"
+    )
+    assert not lake.exists()
 
 
 def test_an_unwritable_lake_is_one_line_and_exit_1(source, tmp_path):
@@ -184,6 +215,18 @@ def test_a_query_of_a_table_the_lake_lacks_says_what_makes_it(tmp_path):
     )
 
 
+def test_the_run_history_of_a_lake_only_landed_says_stedi_run_makes_it(source, tmp_path):
+    lake = tmp_path / "lake"
+    runner.invoke(app, ["land", str(source), "--lake", str(lake)])
+
+    result = runner.invoke(app, ["inspect", "--lake", str(lake), "select * from runs"])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: no runs table in lake {lake}: run `stedi run SOURCE --lake {lake}` first\n"
+    )
+
+
 def test_an_unknown_option_value_is_a_usage_error_exit_2(tmp_path):
     result = runner.invoke(app, ["trust", "--lake", str(tmp_path), "--consent", "always"])
 
@@ -267,6 +310,26 @@ def test_generate_into_a_file_is_one_line_and_exit_1(tmp_path):
     assert result.output == (
         f"error: cannot write a dataset into {tmp_path / 'afile' / 'out'}: Not a directory\n"
     )
+
+
+def test_generate_into_a_folder_with_files_is_one_line_and_writes_nothing(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "old.json").write_text("{}\n")
+
+    result = runner.invoke(app, ["generate", str(tmp_path / "out")])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: {tmp_path / 'out'} is not empty: generate into a new or empty folder\n"
+    )
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["old.json"]
+
+
+def test_flags_show_no_value_in_help():
+    result = runner.invoke(app, ["run", "--help"])
+
+    [quiet] = [line for line in result.output.splitlines() if "--quiet" in line]
+    assert "<bool>" not in quiet
 
 
 def test_inspect_renders_values_python_cannot_hold(source, tmp_path):

@@ -214,6 +214,30 @@ def test_conflicts_are_counted_in_the_summary_and_the_run_history(corpus_run):
     ]
 
 
+PASSED_CHECKS = (
+    '{"landing/reconciliation": 0, "trusted/consent": 0, "trusted/subset_of_landing": 0,'
+    ' "trusted/unique_keys": 0, "curated/consent": 0, "curated/no_direct_identifiers": 0,'
+    ' "curated/unique_keys": 0}'
+)
+
+
+def test_a_rerun_with_nothing_new_resolves_and_counts_no_conflicts(tmp_path, module_key):
+    lake = Lake(tmp_path / "lake")
+    pipeline.run(CORPUS, lake)
+
+    rerun = pipeline.run(CORPUS, lake)
+
+    assert [(t.table, t.conflicts, t.published) for t in rerun.trusted.tables] == [
+        ("customer_trusted", 1, False),
+        ("accelerometer_trusted", 0, False),
+        ("step_trainer_trusted", 1, False),
+    ]
+    assert query(lake, "select conflicts, checks from runs order by started_at") == [
+        ('{"customer_trusted": 1, "step_trainer_trusted": 1}', PASSED_CHECKS),
+        ("{}", "{}"),
+    ]
+
+
 def test_machine_learning_pairs_each_reading_with_its_owners_reading(corpus_run):
     lake, _ = corpus_run
     bob, cara = customer_id("bob@example.com"), customer_id("cara@example.com")
