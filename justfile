@@ -18,12 +18,11 @@ sample:
     rm -rf sample_data
     stedi generate sample_data --seed 7
 
-# stedi, the bare-DuckDB floor and PySpark side by side on the real data and generated
-# x1, x10, x100; writes benchmarks/results.md (needs `pip install -e '.[bench]'`)
+# stedi, the bare-DuckDB floor and PySpark on real and x1/x10/x100 data into benchmarks/results.md
 bench:
     python benchmarks/bench.py --scales real 1 10 100
 
-# The same at x1000 (about 115 million readings, 10 GB of JSON written to benchmarks/.data)
+# The same at x1000 (about 120 million readings, 12 GB of JSON written to benchmarks/.data)
 bench-big:
     python benchmarks/bench.py --scales 1000 --repeat 1 --no-spark --results benchmarks/results-big.md
 
