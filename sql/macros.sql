@@ -114,6 +114,22 @@ create macro customer_id(email) as
 create macro normal_email(email) as
     lower(strip(email));
 
+-- Every email a rejected customer record's text names, normalised: each "email": "..."
+-- value (JSON escapes read), and each bare name@domain token anywhere else, so that a
+-- record quoted twice, written as a Python dict or with an escaped key still names its
+-- customer. Naming too many only holds a customer back: privacy errs that way.
+create macro emails_in(raw) as
+    list_distinct(list_concat(
+        list_transform(
+            regexp_extract_all(raw, '"[eE][mM][aA][iI][lL]"\s*:\s*("(?:[^"\\]|\\.)*")', 1),
+            lambda e: normal_email(json_extract_string(e, '$'))
+        ),
+        list_transform(
+            regexp_extract_all(raw, '[^\s"''\\,;:<>()\[\]{}]+@[^\s"''\\,;:<>()\[\]{}]+'),
+            lambda e: normal_email(e)
+        )
+    ));
+
 -- The record's fields outside the landing contract (`known`, lower case) as a JSON object,
 -- or NULL when there are none: a field new to the feed is kept, and breaks nothing. The
 -- known fields, in the case the record spells them, are removed by a JSON merge patch

@@ -1,6 +1,10 @@
+import gzip
+import json
+
 import pytest
 
 from conftest import accel, customer, rows, step, write_source
+from stedi import catalog
 from stedi.errors import StediError
 from stedi.land import land
 from stedi.trust import trust
@@ -198,6 +202,10 @@ def test_a_later_valid_record_supersedes_a_rejected_one(tmp_path, lake):
         '{"email": "ann@x.com", "serialNumber": "s-1", "lastUpdateDate": 1700000000000, "cust',
         '[{"email": "ann@x.com", "serialNumber": "s-1", "lastUpdateDate": 1700000000000}]',
         '{"email": "ann@x.com\\u3000", "serialNumber": "s-1", "lastUpdateDate": 1700000000000}',
+        # Quoted twice, written as a Python dict, an escaped key: the email is still named.
+        '"{\\"email\\": \\"ann@x.com\\", \\"lastUpdateDate\\": 1700000000000}"',
+        "{'email': 'ANN@x.com', 'serialNumber': 's-1', 'shareWithResearchAsOfDate': None}",
+        '{"\\u0065mail": "ann@x.com", "phone": "1", "phone": "2", "lastUpdateDate": 1700000000000}',
     ],
 )
 def test_an_unusable_newer_record_of_a_customer_holds_them_back(tmp_path, lake, line):
@@ -211,3 +219,50 @@ def test_an_unusable_newer_record_of_a_customer_holds_them_back(tmp_path, lake, 
     )
 
     assert rows(lake, "customer_trusted", ["email_key"]) == []
+
+
+def gz(*lines) -> bytes:
+    return gzip.compress("".join(json.dumps(line) + "\n" for line in lines).encode())
+
+
+@pytest.mark.parametrize(
+    ("hollow", "reasons"),
+    [
+        (b"", []),  # caught while it is rewritten
+        (gz(customer("ann@x.com", T + 5))[:-8], ["unreadable_file"]),  # cut short
+        (gzip.compress(b"{'not': json}\n"), ["invalid_json"]),
+    ],
+    ids=["empty", "cut_short", "no_valid_record"],
+)
+def test_a_resent_file_with_no_valid_record_keeps_its_landed_version(
+    tmp_path, lake, hollow, reasons
+):
+    src = tmp_path / "src"
+    write_source(src, {"accelerometer/a.json": [accel("ann@x.com", T)]})
+    (src / "customer").mkdir()
+    (src / "customer" / "c1.json.gz").write_bytes(gz(customer("ann@x.com", T, consent=T)))
+    (src / "customer" / "c2.json.gz").write_bytes(gz(customer("ann@x.com", T + 5)))  # withdraws
+    land(src, lake)
+
+    (src / "customer" / "c2.json.gz").write_bytes(hollow)
+    land(src, lake)
+    trust(lake)
+    after_hollow = rows(lake, "customer_trusted", ["email_key"])
+    quarantined_after_hollow = rows(lake, "quarantine", ["reason"])
+    (src / "customer" / "c2.json.gz").write_bytes(gz(customer("ann@x.com", T + 9, consent=T + 9)))
+    land(src, lake)
+    trust(lake)
+
+    assert after_hollow == []
+    assert quarantined_after_hollow == [(reason,) for reason in reasons]
+    assert rows(lake, "customer_trusted", ["email_key"]) == [("ann@x.com",)]
+    assert [
+        (r["source_file"], r["quarantined"])
+        for r in catalog.query(lake, "from landed_files order by batch_id, source_file").to_pylist()
+    ] == [
+        ("accelerometer/a.json", 0),
+        ("customer/c1.json.gz", 0),
+        ("customer/c2.json.gz", 0),
+        ("customer/c2.json.gz", len(reasons)),
+        ("customer/c2.json.gz", 0),
+    ]

@@ -10,11 +10,8 @@ with customer as (
     select
         'customer' as dataset,
         *,
-        -- Every "email": "..." in the text, even of a truncated line or a repeated key.
-        list_transform(
-            regexp_extract_all(raw, '"[eE][mM][aA][iI][lL]"\s*:\s*("(?:[^"\\]|\\.)*")', 1),
-            lambda e: normal_email(json_extract_string(e, '$'))
-        ) as customer_emails,
+        -- Even of a truncated line, a repeated key or a record quoted twice.
+        emails_in(raw) as customer_emails,
         case
             when reject_field <> 'lastUpdateDate' then lastUpdateDate
         end as last_update_date
