@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
 import pyarrow as pa
@@ -51,10 +52,11 @@ TABLES = {
     )
 }
 LANDING_READINGS = ("customer_landing", "accelerometer_landing", "step_trainer_landing")
-URL_CHARACTERS = ("[", "]", "#", "?", "%")
+URL_CHARACTERS = ("[", "]", "#", "?", "%", "\\")
 LOCK_POLL_SECONDS = 0.2
 LOCK = "_system/lock"
 KEY_FILE = "_system/pseudonym_key"
+MIN_KEY_BYTES = 32
 INPUTS_KEY = "stedi.inputs"
 BATCH_KEY = "stedi.batch"
 CONFLICTS_KEY = "stedi.conflicts"
@@ -79,6 +81,9 @@ class Lake:
 
     def __init__(self, root: str | Path, *, wait: float = 0.0, s3: S3 | None = None):
         self.s3 = s3 or S3()
+        if not str(root).strip():
+            msg = "the lake path is empty: give --lake a folder or s3://bucket/prefix"
+            raise LakeError(msg)
         if is_s3(root):
             split_s3(str(root))  # a bucket, and no empty path segment
             self.root = str(root).rstrip("/")
@@ -124,6 +129,9 @@ class Lake:
                     if time.monotonic() >= deadline:
                         raise
                     time.sleep(LOCK_POLL_SECONDS)
+                except OSError as err:
+                    msg = f"cannot write the lake's lock {self.root}/{LOCK}: {err.strerror or err}"
+                    raise LakeError(msg) from err
         self._lock_depth += 1
         try:
             yield
@@ -297,7 +305,7 @@ class Lake:
         if isinstance(self.store, S3Store) or any(c in str(self.root) for c in "*="):
             return None
         dt = self.open(table)
-        files = dt.file_uris()
+        files = [unquote(uri) for uri in dt.file_uris()]  # local paths, as URLs spell them
         schema = pa.schema(dt.schema().to_arrow())
         partitions = [schema.field(name) for name in TABLES[table].partition_by]
         if not files or any(p.type not in _DUCKDB_TYPES for p in partitions):
@@ -358,8 +366,20 @@ class Lake:
         """
         if os.environ.get(KEY_ENV):
             return os.environ[KEY_ENV].encode()
-        self.store.create(KEY_FILE, secrets.token_hex(32).encode(), mode=0o600)
-        return self.store.read(KEY_FILE)[0].strip()
+        where = f"{self.root}/{KEY_FILE}"
+        try:
+            self.store.create(KEY_FILE, secrets.token_hex(32).encode(), mode=0o600)
+            key = self.store.read(KEY_FILE)[0].strip()
+        except OSError as err:
+            msg = f"cannot write the lake's pseudonym key {where}: {err.strerror or err}"
+            raise LakeError(msg) from err
+        if len(key) < MIN_KEY_BYTES:  # a short key makes pseudonyms easy to reverse
+            msg = (
+                f"the lake's pseudonym key {where} is damaged ({len(key)} bytes):"
+                " restore it from a backup (a new key would change every customer_id)"
+            )
+            raise LakeError(msg)
+        return key
 
 
 # The partition columns' Delta types, as DuckDB names them.

@@ -10,6 +10,7 @@ and never a secret.
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,14 +295,23 @@ class LocalStore:
         self.root = root
 
     def create(self, name: str, data: bytes, mode: int = 0o644) -> bool:
+        """Create the file with `data` unless it exists: written in full under another name
+        first, then linked into place, so that no one ever reads it half written (a full
+        disk leaves no empty lock or key behind)."""
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(draft, path)
         except FileExistsError:
             return False
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        finally:
+            draft.unlink(missing_ok=True)
         return True
 
     def read(self, name: str) -> tuple[bytes, str] | None:

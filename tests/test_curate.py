@@ -1,8 +1,11 @@
 import hashlib
 import hmac
 
+import pytest
+
 from conftest import accel, customer, customer_id, rows, step, write_source
 from stedi.curate import curate, hmac_pads
+from stedi.errors import LakeError
 from stedi.land import land
 from stedi.queries import connect
 from stedi.trust import trust
@@ -120,3 +123,23 @@ def test_the_lake_keeps_one_generated_key_across_runs(tmp_path, lake, monkeypatc
     assert first == sorted([(customer_id("ann@x.com", key),), (customer_id("bo@x.com", key),)])
     assert rows(lake, "customer_curated", ["customer_id"]) == first
     assert oct((lake.root / "_system" / "pseudonym_key").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"0123456789abcdef"])
+def test_a_damaged_pseudonym_key_stops_curate_and_publishes_nothing(
+    tmp_path, lake, monkeypatch, content
+):
+    monkeypatch.delenv("STEDI_PSEUDONYM_KEY")
+    land(write_source(tmp_path / "src", SHARED_SERIAL), lake)
+    trust(lake)
+    (lake.root / "_system" / "pseudonym_key").write_bytes(content)
+
+    with pytest.raises(LakeError) as raised:
+        curate(lake)
+
+    assert str(raised.value) == (
+        f"the lake's pseudonym key {lake.root}/_system/pseudonym_key is damaged"
+        f" ({len(content.strip())} bytes): restore it from a backup"
+        " (a new key would change every customer_id)"
+    )
+    assert not lake.exists("customer_curated")

@@ -1,3 +1,4 @@
+import errno
 import json
 import os
 import socket
@@ -6,7 +7,7 @@ import sys
 
 import pytest
 
-from stedi.errors import LakeLocked
+from stedi.errors import LakeError, LakeLocked
 from stedi.lake import Lake
 
 
@@ -85,3 +86,20 @@ def test_wait_gives_up_after_its_seconds(lake):
                 pass
         finally:
             holder.kill()
+
+
+def test_a_lock_that_cannot_be_written_in_full_is_one_error_and_leaves_no_file(lake, monkeypatch):
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(LakeError) as raised, lake.locked():
+        pass
+    monkeypatch.undo()
+
+    assert str(raised.value) == (
+        f"cannot write the lake's lock {lake.root}/_system/lock: No space left on device"
+    )
+    assert sorted(p.name for p in (lake.root / "_system").iterdir()) == []
+    with lake.locked():
+        assert (lake.root / "_system" / "lock").read_bytes().startswith(b'{"host": ')
