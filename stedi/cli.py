@@ -1,5 +1,8 @@
 """The `stedi` command line: parse options, call one library function, show the result."""
 
+import os
+import signal
+import sys
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -121,8 +124,19 @@ def open_lake(root: str, wait: float, profile: str | None, endpoint_url: str | N
 
 @contextmanager
 def reporting(quiet: bool = False, log_format: LogFormat = LogFormat.text):
-    """A reporter for the command; a `StediError` becomes one line on stderr and its exit code."""
+    """A reporter for the command; a `StediError` becomes one line on stderr and its exit code.
+
+    So does Ctrl-C (exit 130), whatever the library was doing when it came: DuckDB and
+    delta-rs report it as errors of their own.
+    """
     reporter = Reporter(quiet=quiet, log_format=log_format.value)
+    interrupted = []
+
+    def on_interrupt(signum, frame):
+        interrupted.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         yield reporter
     except StediError as err:
@@ -132,6 +146,25 @@ def reporting(quiet: bool = False, log_format: LogFormat = LogFormat.text):
         # Data files of the lake that cannot be read (gone, cut short, out of reach).
         reporter.error(f"cannot read the lake's data: {' '.join(str(err).split())}", 1)
         raise typer.Exit(1) from None
+    except BrokenPipeError:
+        # The reader of the output went away (`| head`): nothing more to say to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
+    except Exception:
+        if not interrupted:
+            raise
+        reporter.error(INTERRUPTED, 130)
+        raise typer.Exit(130) from None
+    except KeyboardInterrupt:
+        reporter.error(INTERRUPTED, 130)
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+INTERRUPTED = (
+    "interrupted: every table is at its old or its new version; the next run completes the job"
+)
 
 
 @app.command("land")

@@ -6,6 +6,7 @@ log shippers; `quiet` shows nothing but errors, in either format.
 
 import csv
 import json
+import math
 import sys
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from stedi.errors import StediError
 from stedi.lake import TableInfo
 from stedi.zone import TableResult
 
@@ -77,26 +79,33 @@ class Reporter:
             quarantined = f"{t.quarantined:,}" if _counts_quarantine(t) else ""
             status = "published" if t.published else "unchanged"
             table.add_row(t.zone, Text(t.table), f"{t.rows:,}", quarantined, str(t.version), status)
-        self.out.print(table)
-        for note in notes:
-            self.out.print(Text(note), soft_wrap=True)
+        with _writing():
+            self.out.print(table)
+            for note in notes:
+                self.out.print(Text(note), soft_wrap=True)
 
     def catalog(self, tables: list[TableInfo]) -> None:
         table = _table("table", "zone", "rows", "version", "updated")
         for t in tables:
             updated = f"{t.updated:%Y-%m-%dT%H:%M:%SZ}"
             table.add_row(Text(t.table), t.zone, f"{t.rows:,}", str(t.version), updated)
-        self.out.print(table)
+        with _writing():
+            self.out.print(table)
 
     def result(self, data: pa.Table, fmt: str) -> None:
         """A query result on stdout as a table, CSV or JSON."""
-        rows = _plain(data, json=fmt == "json").to_pylist()
+        with _writing():
+            self._result(data, fmt)
+
+    def _result(self, data: pa.Table, fmt: str) -> None:
+        rows = _plain(data).to_pylist()
         if fmt == "csv":
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(data.column_names)
             writer.writerows([_cell(row[c]) for c in data.column_names] for row in rows)
         elif fmt == "json":
-            sys.stdout.write(json.dumps(rows, default=str, indent=2, allow_nan=False) + "\n")
+            finite = _finite(rows)
+            sys.stdout.write(json.dumps(finite, default=str, indent=2, allow_nan=False) + "\n")
         else:
             table = _table(*data.column_names)
             for row in rows:
@@ -106,6 +115,19 @@ class Reporter:
     def _event(self, event: str, **fields) -> None:
         record = {"time": datetime.now(UTC).isoformat(), "event": event, **fields}
         sys.stderr.write(json.dumps(record, default=str) + "\n")
+
+
+@contextmanager
+def _writing():
+    """Output that cannot be written (a full disk) is one error; a closed pipe goes on up."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        msg = f"cannot write the output: {err.strerror or err}"
+        raise StediError(msg) from err
 
 
 def _table(*columns: str) -> Table:
@@ -135,8 +157,8 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def _plain(data: pa.Table, *, json: bool) -> pa.Table:
-    """Values the output format can hold: times as text; for JSON, NaN and infinities as null.
+def _plain(data: pa.Table) -> pa.Table:
+    """Values Python can hold: times as text.
 
     Python's datetime cannot hold DuckDB's infinite or year-0 dates, so Arrow writes them.
     """
@@ -144,10 +166,19 @@ def _plain(data: pa.Table, *, json: bool) -> pa.Table:
     for column in data.columns:
         if pa.types.is_temporal(column.type) or pa.types.is_interval(column.type):
             column = _as_text(column)
-        elif json and pa.types.is_floating(column.type):
-            column = pc.if_else(pc.is_finite(column), column, None)
         columns.append(column)
     return pa.table(columns, names=data.column_names)
+
+
+def _finite(value):
+    """`value` with NaN and infinities, which JSON cannot hold, as null, at any depth."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -292,13 +292,39 @@ def test_version():
     assert (result.exit_code, result.output) == (0, f"stedi {__version__}\n")
 
 
-def test_a_lake_path_with_url_characters_is_one_line_and_exit_1(source, tmp_path):
-    result = runner.invoke(app, ["run", str(source), "--lake", str(tmp_path / "lake#1")])
+@pytest.mark.parametrize("name", ["lake#1", "la\\ke"])
+def test_a_lake_path_with_url_characters_is_one_line_and_exit_1(source, tmp_path, name):
+    result = runner.invoke(app, ["run", str(source), "--lake", str(tmp_path / name)])
 
     assert result.exit_code == 1
     assert result.output == (
-        f"error: a lake path may not contain any of [ ] # ? %: {tmp_path / 'lake#1'}\n"
+        f"error: a lake path may not contain any of [ ] # ? % \\: {tmp_path / name}\n"
     )
+    assert not (tmp_path / name).exists()
+
+
+def test_an_empty_lake_path_is_one_line_and_exit_1(source, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    result = runner.invoke(app, ["run", str(source), "--lake", ""])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "error: the lake path is empty: give --lake a folder or s3://bucket/prefix\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]
+
+
+@pytest.mark.parametrize("name", ["my lake", "låke😀"])
+def test_a_lake_path_with_spaces_or_any_letters_works(source, tmp_path, name):
+    lake = str(tmp_path / name)
+    runner.invoke(app, ["run", str(source), "--lake", lake])
+
+    result = runner.invoke(
+        app, ["inspect", "--lake", lake, "-f", "csv", "select count(*) as n from customer_curated"]
+    )
+
+    assert (result.exit_code, result.output) == (0, "n\n1\n")
 
 
 def test_generate_into_a_file_is_one_line_and_exit_1(tmp_path):
@@ -350,6 +376,37 @@ def test_inspect_renders_values_python_cannot_hold(source, tmp_path):
 
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1].split(",")[1:] == ["nan", "[/]"]
+
+
+def test_inspect_writes_nan_and_infinities_as_json_null_at_any_depth(source, tmp_path):
+    lake = str(tmp_path / "lake")
+    runner.invoke(app, ["run", str(source), "--lake", lake])
+    sql = "select [1.5, 'nan'::double] as l, {'v': '-inf'::double} as s, 'inf'::double as d"
+
+    result = runner.invoke(app, ["inspect", "--lake", lake, "-f", "json", sql])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [{"l": [1.5, None], "s": {"v": None}, "d": None}]
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_output_that_cannot_be_written_is_one_line_and_exit_1(source, tmp_path, fmt):
+    lake = str(tmp_path / "lake")
+    runner.invoke(app, ["run", str(source), "--lake", lake])
+    command = ["inspect", "--lake", lake, "-f", fmt, "select 1 as one"]
+
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", "from stedi.cli import app; app()", *command],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    assert (done.returncode, done.stderr) == (
+        1,
+        "error: cannot write the output: No space left on device\n",
+    )
 
 
 def test_each_run_is_recorded_in_the_run_history(source, tmp_path, monkeypatch):

@@ -99,3 +99,35 @@ def test_a_run_killed_at_any_moment_leaves_every_table_old_or_new(states, tmp_pa
 
     # The kills caught the run before, between and after its commits, not only at one end.
     assert len(observed) >= 3
+
+
+INTERRUPTS = 6
+
+
+def test_ctrl_c_at_any_moment_is_one_line_exit_130_and_leaves_every_table_old_or_new(
+    states, tmp_path, monkeypatch
+):
+    source, template, state_a, state_b, progress = states
+    monkeypatch.delenv("STEDI_PSEUDONYM_KEY")
+    for interrupt in range(INTERRUPTS):
+        lake = Lake(tmp_path / f"lake-{interrupt}")
+        shutil.copytree(template.root, lake.root)
+        process = stedi_run(source, lake.root)
+        seen = 0
+        for event in events(process):
+            seen += event["event"] == "progress"
+            if seen == 1 + interrupt * (progress - 4) // (INTERRUPTS - 1):
+                break
+        process.send_signal(signal.SIGINT)
+        rest = process.stderr.read().splitlines()
+
+        assert process.wait() == 130, interrupt
+        assert [json.loads(line)["event"] for line in rest][-1:] == ["error"], rest
+        assert json.loads(rest[-1])["message"] == (
+            "interrupted: every table is at its old or its new version;"
+            " the next run completes the job"
+        )
+        for table, content in table_digests(lake).items():
+            assert content in (state_a[table], state_b[table]), (interrupt, table)
+        pipeline.run(source, lake)
+        assert table_digests(lake) == state_b, interrupt
