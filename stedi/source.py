@@ -3,6 +3,8 @@
 import gzip
 import io
 import json
+import os
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +34,8 @@ RAW_SCHEMA = pa.schema(
 SEVERAL_VALUES = r"\}\s*\{|^\s*\["
 DECODER = json.JSONDecoder(strict=False)
 JSON_WHITESPACE = " \t\r\n"
+# An undecodable byte, as the surrogateescape error handler writes it.
+ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 CHUNK_BYTES = 16 * 1024 * 1024
 
 
@@ -107,7 +111,7 @@ def _local_listing(root: Path) -> _Listing | None:
         if p not in folders
     ]
     for folder in folders:
-        paths = [p for p in folder.rglob("*") if not p.is_dir()]
+        paths = list(_files_under(folder))
         # By name as text, the order that "the later file" means in SQL.
         for path in sorted(paths, key=lambda p: _name(p, root)):
             name = _name(path, root)
@@ -121,6 +125,20 @@ def _local_listing(root: Path) -> _Listing | None:
                 )
             )
     return listing
+
+
+def _files_under(folder: Path) -> Iterator[Path]:
+    """Everything but folders below `folder`, at any depth, through linked folders too: each
+    real folder once, so that a link loop ends where it comes back."""
+    seen = set()
+    for top, folders, files in os.walk(folder, followlinks=True):
+        stat = os.stat(top)
+        if (stat.st_dev, stat.st_ino) in seen:
+            folders.clear()
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
+        folders.sort()  # the same names on every run, whichever way the disk lists them
+        yield from (Path(top, name) for name in files)
 
 
 def _s3_listing(root: str, s3: S3) -> _Listing | None:
@@ -227,7 +245,7 @@ def records(file: SourceFile, data: bytes) -> pa.Table:
     back with no separator, as Kinesis Firehose writes them, or the elements of an array);
     a file that holds one JSON array, over as many lines as it likes, is its elements.
     """
-    text, suspect = _text(data)
+    text, invalid_lines = _text(data)
     numbers, raws, first_line = [], [], 1
     if text.lstrip(JSON_WHITESPACE).startswith("["):
         values, stop = _values(text)
@@ -236,31 +254,38 @@ def records(file: SourceFile, data: bytes) -> pa.Table:
     lines, line_numbers = _lines(text, first_line)
     lines = pa.concat_arrays([pa.array(raws, pa.large_string()), lines])
     line_numbers = pa.concat_arrays([pa.array(numbers, pa.int64()), line_numbers])
-    return _table(file, line_numbers, lines, 1, suspect)
+    return _table(file, line_numbers, lines, 1, [1 + i for i in invalid_lines])
 
 
 def _line_records(file: SourceFile, data: bytes, first_line: int, first_record: int) -> pa.Table:
     """The records of whole lines of a file, from line `first_line` and record `first_record`."""
-    text, suspect = _text(data, bom=first_line == 1)
+    text, invalid_lines = _text(data, bom=first_line == 1)
     lines, numbers = _lines(text, first_line)
-    return _table(file, numbers, lines, first_record, suspect)
+    return _table(file, numbers, lines, first_record, [first_line + i for i in invalid_lines])
 
 
-def _text(data: bytes, *, bom: bool = True) -> tuple[str, bool]:
-    """The text, and whether it had invalid UTF-8 bytes, which become U+FFFD (and their
-    records are quarantined); a byte-order mark at the start of the file goes."""
+def _text(data: bytes, *, bom: bool = True) -> tuple[str, list[int]]:
+    """The text, and the lines (0-based) with bytes that are not UTF-8, which become U+FFFD
+    (and those lines' records are quarantined; a U+FFFD the source wrote is no sign of it);
+    a byte-order mark at the start of the file goes."""
     try:
-        text, suspect = data.decode("utf-8"), False
+        text, invalid_lines = data.decode("utf-8"), []
     except UnicodeDecodeError:
-        text, suspect = data.decode("utf-8", errors="replace"), True
-    return text.removeprefix("\ufeff") if bom else text, suspect
+        escaped = data.decode("utf-8", errors="surrogateescape").split("\n")
+        invalid_lines = [i for i, line in enumerate(escaped) if ESCAPED_BYTE.search(line)]
+        text = data.decode("utf-8", errors="replace")
+    return text.removeprefix("\ufeff") if bom else text, invalid_lines
 
 
 def _table(
-    file: SourceFile, numbers: pa.Array, lines: pa.Array, first_record: int, suspect: bool
+    file: SourceFile, numbers: pa.Array, lines: pa.Array, first_record: int, invalid: list[int]
 ) -> pa.Table:
-    """Raw records; with `suspect`, those holding U+FFFD are flagged as invalid UTF-8."""
-    invalid = pc.match_substring(lines, "\ufffd") if suspect else pa.repeat(False, len(lines))
+    """Raw records; those of the lines numbered in `invalid` are flagged as invalid UTF-8."""
+    invalid = (
+        pc.is_in(numbers, pa.array(invalid, pa.int64()))
+        if invalid
+        else pa.repeat(False, len(lines))
+    )
     return pa.table(
         [
             pa.repeat(file.name, len(lines)).cast(pa.string()),

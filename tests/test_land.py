@@ -92,6 +92,19 @@ def test_each_rejection_reason_is_quarantined_with_the_raw_text(
     ]
 
 
+def test_a_replacement_character_the_source_wrote_is_valid_beside_invalid_bytes(tmp_path, lake):
+    path = tmp_path / "src" / "accelerometer" / "a.json"
+    path.parent.mkdir(parents=True)
+    valid = '{"user": "a\ufffd@x.com", "timestamp": 1655564444103, "x": 1, "y": 2, "z": 3}'
+    invalid = b'{"user": "b\xff@x.com", "timestamp": 1655564444103, "x": 1, "y": 2, "z": 3}'
+    path.write_bytes(valid.encode() + b"\n\n" + invalid + b"\n")
+
+    land(tmp_path / "src", lake)
+
+    assert rows(lake, "accelerometer_landing", ["user", "_line_number"]) == [("a\ufffd@x.com", 1)]
+    assert quarantined(lake) == [("accelerometer", 3, "invalid_utf8", None)]
+
+
 def test_customer_records_are_typed_faithfully(tmp_path, lake):
     write_source(
         tmp_path / "src",

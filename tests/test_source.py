@@ -36,6 +36,22 @@ def test_discover_finds_each_dataset_at_any_depth_and_lists_other_files(tmp_path
     assert found.ignored == ["step-trainer/", "accelerometer/README.md", "accelerometer/gone.json"]
 
 
+def test_discover_follows_linked_folders_and_stops_at_a_link_loop(tmp_path):
+    feeds = tmp_path / "feeds" / "acc"
+    feeds.mkdir(parents=True)
+    (feeds / "a.json").write_text("{}\n")
+    (feeds / "again").symlink_to(feeds)  # a loop
+    (tmp_path / "src" / "accelerometer").mkdir(parents=True)
+    (tmp_path / "src" / "accelerometer" / "landing").symlink_to(feeds)
+
+    found = source.discover(tmp_path / "src")
+
+    assert [(f.dataset, f.name) for f in found.files] == [
+        ("accelerometer", "accelerometer/landing/a.json")
+    ]
+    assert found.ignored == []
+
+
 def test_discover_rejects_a_missing_folder(tmp_path):
     with pytest.raises(SourceError, match=r"source folder not found: .*nowhere"):
         source.discover(tmp_path / "nowhere")
