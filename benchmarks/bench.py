@@ -108,6 +108,21 @@ def bench(source: Path, stedi: str, repeat: int, spark: bool) -> dict[str, Measu
     return results
 
 
+NOTES = [
+    "Spark's peak RSS is that of its Python driver only: the JVM it starts is not a",
+    "waited-for child, so its memory (about 1.5 GB in `ps` at x100) is not in the figure.",
+    "The floor runs DuckDB with its default memory limit (80 % of RAM); stedi caps DuckDB at",
+    "1 GB (`STEDI_MEMORY_LIMIT`) and spills, and Delta's writer buffers beside that.",
+]
+
+
+def commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -149,6 +164,14 @@ def main() -> None:
         except ImportError:
             sys.exit("pyspark is not installed: pip install -e '.[bench]', or --no-spark")
     lines = [
+        "# Benchmark results",
+        "",
+        f"`python benchmarks/bench.py --scales {' '.join(args.scales)} --repeat {args.repeat}`"
+        f"{' --no-spark' if not spark else ''}, at commit {commit()}: every engine runs as a",
+        'child process, start-up included. "stedi / floor" compares first runs into a new',
+        'lake; "spark / stedi" is how many times longer PySpark local mode took than stedi.',
+        "What the targets are and where they are missed: `benchmarks/README.md`.",
+        "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}.",
         f"Median of {args.repeat} runs each, start-up included; peak RSS is the largest seen.",
         "",
@@ -170,6 +193,7 @@ def main() -> None:
                 f" | {measure.peak_mib:,.0f} | {rows / measure.seconds:,.0f} | {ratio} | {versus} |"
             )
             print(lines[-1], flush=True)
+    lines += ["", *NOTES]
     if args.results != "-":
         Path(args.results).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
