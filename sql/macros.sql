@@ -114,20 +114,31 @@ create macro customer_id(email) as
 create macro normal_email(email) as
     lower(strip(email));
 
--- Every email a rejected customer record's text names, normalised: each "email": "..."
--- value (JSON escapes read), and each bare name@domain token anywhere else, so that a
--- record quoted twice, written as a Python dict or with an escaped key still names its
--- customer. Naming too many only holds a customer back: privacy errs that way.
+-- The JSON strings in a text, the last one perhaps cut short, with their escapes read
+-- where they can be (a malformed escape leaves a string as written).
+create macro json_strings(raw) as
+    list_transform(
+        regexp_extract_all(raw, '"((?:[^"\\]|\\.)*)"?', 1),
+        lambda s: coalesce(try(json_extract_string('"' || s || '"', '$')), s)
+    );
+
+-- The name@domain tokens in a text.
+create macro email_tokens(text) as
+    regexp_extract_all(text, '[^\s"''\\,;:<>()\[\]{}]+@[^\s"''\\,;:<>()\[\]{}]+');
+
+-- Every email a rejected customer record's text may name, normalised: each JSON string in
+-- it that holds an @, and each name@domain token in the text and in those strings. A record
+-- cut short, quoted twice, written as a Python dict, or with escaped keys or characters
+-- still names its customer; naming too many only holds a customer back: privacy errs
+-- that way.
 create macro emails_in(raw) as
-    list_distinct(list_concat(
-        list_transform(
-            regexp_extract_all(raw, '"[eE][mM][aA][iI][lL]"\s*:\s*("(?:[^"\\]|\\.)*")', 1),
-            lambda e: normal_email(json_extract_string(e, '$'))
+    list_distinct(list_transform(
+        list_concat(
+            list_filter(json_strings(raw), lambda s: contains(s, '@')),
+            email_tokens(raw),
+            flatten(list_transform(json_strings(raw), lambda s: email_tokens(s)))
         ),
-        list_transform(
-            regexp_extract_all(raw, '[^\s"''\\,;:<>()\[\]{}]+@[^\s"''\\,;:<>()\[\]{}]+'),
-            lambda e: normal_email(e)
-        )
+        lambda e: normal_email(e)
     ));
 
 -- The record's fields outside the landing contract (`known`, lower case) as a JSON object,

@@ -206,6 +206,14 @@ def test_a_later_valid_record_supersedes_a_rejected_one(tmp_path, lake):
         '"{\\"email\\": \\"ann@x.com\\", \\"lastUpdateDate\\": 1700000000000}"',
         "{'email': 'ANN@x.com', 'serialNumber': 's-1', 'shareWithResearchAsOfDate': None}",
         '{"\\u0065mail": "ann@x.com", "phone": "1", "phone": "2", "lastUpdateDate": 1700000000000}',
+        '{"\\u0065mail": "ann\\u0040x.com", "birthDay": "1990-02-30", "lastUpdateDate": 1}',
+        '{"lastUpdateDate": 1700000000000, "shareWithResearchAsOfDate": null,'
+        ' "email": "\\u0041nn\\u0040x.com',
+        # A malformed escape: quarantined like any other line, never a failed run.
+        '{"email": "ann@x.com\\x", "serialNumber": "s-1", "lastUpdateDate": 1700000000000}',
+        # Epoch seconds are no time, even when another field is the one at fault.
+        '{"email": "ann@x.com", "serialNumber": "s-1", "lastUpdateDate": 1700000000,'
+        ' "birthDay": "1990-02-30"}',
     ],
 )
 def test_an_unusable_newer_record_of_a_customer_holds_them_back(tmp_path, lake, line):
@@ -218,6 +226,22 @@ def test_an_unusable_newer_record_of_a_customer_holds_them_back(tmp_path, lake, 
         },
     )
 
+    assert rows(lake, "customer_trusted", ["email_key"]) == []
+
+
+def test_an_email_with_an_apostrophe_in_a_python_dict_holds_its_customer_back(tmp_path, lake):
+    line = "{'email': \"o'neil@x.com\", 'lastUpdateDate': 1700000000000}"
+    build(
+        tmp_path,
+        lake,
+        {
+            "customer/c1.json": [customer("o'neil@x.com", T, consent=T), line],
+            "accelerometer/a.json": [accel("o'neil@x.com", T)],
+        },
+    )
+
+    [(named,)] = rows(lake, "quarantine", ["customer_emails"])
+    assert sorted(named) == ["neil@x.com", "o'neil@x.com"]  # too many only holds back
     assert rows(lake, "customer_trusted", ["email_key"]) == []
 
 

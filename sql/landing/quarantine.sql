@@ -12,8 +12,10 @@ with customer as (
         *,
         -- Even of a truncated line, a repeated key or a record quoted twice.
         emails_in(raw) as customer_emails,
+        -- A time out of range (epoch seconds, zero) is no time, whichever field failed.
         case
-            when reject_field <> 'lastUpdateDate' then lastUpdateDate
+            when reject_field <> 'lastUpdateDate' and epoch_ms_problem(lastUpdateDate) is null
+                then lastUpdateDate
         end as last_update_date
     from staged_customer
     where reject_reason is not null
