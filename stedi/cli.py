@@ -316,7 +316,7 @@ def generate_command(
             out_dir, customers=customers, seed=seed, defect_rate=defect_rate, compress=gzip
         )
         counts = ", ".join(f"{n:,} {dataset}" for dataset, n in result.records.items())
-        out.out.print(
+        out.line(
             f"wrote {counts} records ({result.quarantined:,} for quarantine)"
             f" in {len(result.files)} files to {out_dir}"
         )

@@ -37,6 +37,7 @@ def curate(
     """
     check_choice("consent", consent, CONSENT_POLICIES)
     check_choice("ml-join", ml_join, ML_JOINS)
+    lake.require(INPUTS)  # before the key is made, which would make a lake
     ipad, opad = hmac_pads(lake.pseudonym_key())
     result = zone.build(
         lake,

@@ -91,6 +91,9 @@ class Lake:
         else:
             self.root = Path(root).absolute()
             self.store = LocalStore(self.root)
+        if any(ord(c) < 32 for c in str(self.root)):
+            msg = "a lake path may not contain control characters (tab, newline)"
+            raise LakeError(f"{msg}: {str(self.root)!r}")
         # Delta's object store reads a path as a URL, where these characters mean something.
         if any(c in str(self.root).removeprefix("s3://") for c in URL_CHARACTERS):
             msg = f"a lake path may not contain any of {' '.join(URL_CHARACTERS)}: {self.root}"
@@ -257,9 +260,11 @@ class Lake:
             msg = f"cannot write to lake {self.root}: {err.strerror or err}"
             raise LakeError(msg) from err
 
-    def is_empty(self) -> bool:
-        """Whether nothing of a lake is there yet: no folder, or no object under the prefix."""
-        return self.store.is_empty()
+    def require(self, inputs: list[str]) -> None:
+        """Raise `LakeError` saying what makes `inputs` when nothing of a lake is there yet
+        (no folder, no object under the prefix): before a lock or a key would make one."""
+        if self.store.is_empty():
+            raise LakeError(self.missing(self.with_manifest(inputs)[0]))
 
     def register(self, con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
         """Make `tables` queryable in `con` by their catalog names.

@@ -84,6 +84,11 @@ class Reporter:
             for note in notes:
                 self.out.print(Text(note), soft_wrap=True)
 
+    def line(self, text: str) -> None:
+        """One line of a command's result on stdout."""
+        with _writing():
+            self.out.print(Text(text), soft_wrap=True)
+
     def catalog(self, tables: list[TableInfo]) -> None:
         table = _table("table", "zone", "rows", "version", "updated")
         for t in tables:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 
 from stedi import checks, queries
 from stedi.checks import CheckResult
-from stedi.errors import LakeError
 from stedi.lake import Lake
 
 ARROW_BATCH_ROWS = 256 * 1024
@@ -63,8 +62,7 @@ def build(
     `conflicts` names the query (`sql/reports/`) that counts, per output, the conflicting
     duplicates the build resolved; each count is kept with the table's version.
     """
-    if lake.is_empty():  # nothing to build from: say so before the lock makes a lake
-        raise LakeError(lake.missing(lake.with_manifest(inputs)[0]))
+    lake.require(inputs)
     with lake.locked():
         return _build(
             lake, zone, inputs, outputs, variables, conflicts, progress or (lambda _m: None)

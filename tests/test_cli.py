@@ -96,7 +96,10 @@ def test_a_missing_source_is_one_line_and_exit_1(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["trust", "curate"])
-def test_building_a_lake_that_is_not_there_says_so_and_makes_no_lake(command, tmp_path):
+def test_building_a_lake_that_is_not_there_says_so_and_makes_no_lake(
+    command, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("STEDI_PSEUDONYM_KEY")  # curate would make the lake's own key
     lake = tmp_path / "lake"
 
     result = runner.invoke(app, [command, "--lake", str(lake)])
@@ -301,6 +304,18 @@ def test_a_lake_path_with_url_characters_is_one_line_and_exit_1(source, tmp_path
         f"error: a lake path may not contain any of [ ] # ? % \\: {tmp_path / name}\n"
     )
     assert not (tmp_path / name).exists()
+
+
+def test_a_lake_path_with_a_tab_is_one_line_and_exit_1(source, tmp_path):
+    lake = str(tmp_path / "a\tb")
+
+    result = runner.invoke(app, ["run", str(source), "--lake", lake])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: a lake path may not contain control characters (tab, newline): {lake!r}\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]
 
 
 def test_an_empty_lake_path_is_one_line_and_exit_1(source, tmp_path, monkeypatch):
