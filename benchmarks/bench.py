@@ -106,7 +106,8 @@ def bench(
             command = [stedi, "run", str(source), "--lake", f"{tmp}/lake", "--quiet"]
             first.append(timed(command))
             rerun.append(timed(command))
-            rows = rows or stedi_landing_rows(stedi, f"{tmp}/lake")
+            if not floor_too and rows is None:  # else the floor counts them
+                rows = stedi_landing_rows(stedi, f"{tmp}/lake")
         if floor_too:
             with tempfile.TemporaryDirectory() as tmp:
                 floor.append(timed([sys.executable, str(HERE / "floor.py"), str(source), tmp]))
@@ -202,7 +203,7 @@ def main() -> None:
         source = source_for(scale, stedi)
         # The floor's count where it runs: stedi / floor is over the same records.
         results, rows = bench(source, stedi, args.repeat, spark, not args.no_floor)
-        rows = rows if args.no_floor else landing_rows(source)
+        rows = landing_rows(source) if rows is None else rows
         name = "real course data" if scale == "real" else f"generated x{scale}"
         stedi_s = results["stedi run"].seconds
         floor_s = results["floor"].seconds if "floor" in results else None

@@ -150,12 +150,9 @@ def reporting(quiet: bool = False, log_format: LogFormat = LogFormat.text):
         # The reader of the output went away (`| head`): nothing more to say to it.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(1) from None
-    except Exception:
-        if not interrupted:
+    except (Exception, KeyboardInterrupt) as err:
+        if not interrupted and not isinstance(err, KeyboardInterrupt):
             raise
-        reporter.error(INTERRUPTED, 130)
-        raise typer.Exit(130) from None
-    except KeyboardInterrupt:
         reporter.error(INTERRUPTED, 130)
         raise typer.Exit(130) from None
     finally:

@@ -278,12 +278,12 @@ def _text(data: bytes, *, bom: bool = True) -> tuple[str, list[int]]:
 
 
 def _table(
-    file: SourceFile, numbers: pa.Array, lines: pa.Array, first_record: int, invalid: list[int]
+    file: SourceFile, numbers: pa.Array, lines: pa.Array, first_record: int, invalid_lines: list
 ) -> pa.Table:
-    """Raw records; those of the lines numbered in `invalid` are flagged as invalid UTF-8."""
+    """Raw records; those of the lines numbered in `invalid_lines` are flagged as invalid UTF-8."""
     invalid = (
-        pc.is_in(numbers, pa.array(invalid, pa.int64()))
-        if invalid
+        pc.is_in(numbers, pa.array(invalid_lines, pa.int64()))
+        if invalid_lines
         else pa.repeat(False, len(lines))
     )
     return pa.table(
