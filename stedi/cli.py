@@ -326,6 +326,7 @@ def land_notes(result: land.LandResult) -> list[str]:
         for d in result.datasets
     ]
     notes += [f"empty (no records): {name}" for name in result.empty]
+    notes += [f"unreadable (quarantined as unreadable_file): {name}" for name in result.unreadable]
     notes += [f"ignored (not JSON lines): {name}" for name in result.ignored]
     return notes
 

@@ -26,6 +26,8 @@ from stedi.zone import ARROW_BATCH_ROWS, TableResult
 LANDING_TABLES = {dataset: f"{dataset}_landing" for dataset in DATASETS}
 BATCH_TIME = "%Y%m%dT%H%M%S%fZ"
 FETCH_THREADS = 16
+# The digest recorded for a file that could not be read: its stat, since it has no content.
+UNREADABLE = "unreadable:"
 INSERT_ROWS = 256 * 1024
 MANIFEST_SCHEMA = pa.schema(
     [
@@ -64,6 +66,7 @@ class LandResult:
     tables: list[TableResult]
     checks: list[CheckResult] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
 
 def land(source_root, lake: Lake, *, progress: Callable[[str], None] | None = None) -> LandResult:
@@ -128,6 +131,7 @@ def _land(found: source.Discovery, lake: Lake, report: Callable[[str], None]) ->
         _table_results(lake, datasets, published),
         results,
         [row["source_file"] for row in manifest if row["records"] == 0],
+        [row["source_file"] for row in manifest if row["sha256"].startswith(UNREADABLE)],
     )
 
 
@@ -195,7 +199,7 @@ def _read_file(raw: _RawRecords, file: SourceFile, s3, fetched) -> tuple[str, in
     except source.UnreadableFile as err:
         raw.drop(file.name)
         raw.add(source.unreadable(file, str(err)))
-        return f"unreadable:{file.size}:{file.etag or file.modified_ns}", 1
+        return f"{UNREADABLE}{file.size}:{file.etag or file.modified_ns}", 1
     return digest.hexdigest(), records
 
 

@@ -129,6 +129,7 @@ def test_messy_lines_land_typed_and_unknown_fields_are_kept(corpus_run):
 def test_the_summary_lists_empty_and_ignored_files_and_the_record_counts(corpus_run):
     _, result = corpus_run
     assert result.land.empty == ["accelerometer/landing/empty.json"]
+    assert result.land.unreadable == []
     assert result.land.ignored == ["accelerometer/README.md", "accelerometer/landing/.DS_Store"]
     assert [(d.dataset, d.files, d.landed, d.quarantined) for d in result.land.datasets] == [
         ("customer", 2, 8, 1),

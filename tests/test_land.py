@@ -376,6 +376,7 @@ def test_an_unreadable_file_is_quarantined_and_the_others_land(tmp_path, lake):
     assert quarantined(lake) == [("step_trainer", 0, "unreadable_file", None)]
     assert rows(lake, "step_trainer_landing", ["serialNumber"]) == [("s-1",)]
     assert [(d.files, d.landed, d.quarantined) for d in result.datasets][2] == (2, 1, 1)
+    assert result.unreadable == ["step_trainer/broken.json.gz"]
 
 
 def test_a_file_changed_back_to_an_earlier_content_lands_again(tmp_path, lake):
